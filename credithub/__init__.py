@@ -1,0 +1,3 @@
+"""CreditHub: enterprise credit information data-sharing hub."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Search backends behind one interface: embedded (one machine) and Elasticsearch (production)."""
