@@ -1,0 +1,1 @@
+"""The `credithub` command line."""

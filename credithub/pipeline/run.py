@@ -1,0 +1,109 @@
+"""The main job: sync every department, validate, resolve, build profiles, publish.
+
+One department failing is recorded and the others go on; every stage is idempotent, so
+running the job again (or after a crash) adds nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from credithub.pipeline.profiles import build_profiles
+from credithub.pipeline.publish import publish_profiles
+from credithub.pipeline.resolve import resolve_pending
+from credithub.pipeline.sources import load_connectors
+from credithub.pipeline.sync import SyncReport, sync_department
+from credithub.pipeline.validate import validate_batch
+from credithub.settings import Settings
+from credithub.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str], None]
+
+
+class DepartmentOutcome(BaseModel):
+    department: str
+    syncs: list[SyncReport] = Field(default_factory=list)
+    validations: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None
+
+
+class RunReport(BaseModel):
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    departments: list[DepartmentOutcome] = Field(default_factory=list)
+    resolve: dict[str, Any] = Field(default_factory=dict)
+    profiles: dict[str, Any] = Field(default_factory=dict)
+    publish: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def failed_departments(self) -> list[str]:
+        return [d.department for d in self.departments if d.error]
+
+
+@contextlib.contextmanager
+def source_endpoints(settings: Settings) -> Iterator[dict[str, str]]:
+    """Base URLs of HTTP sources: the sandbox's local servers when no sources file is configured."""
+    if settings.sources_config is not None:
+        yield {}
+        return
+    from credithub import sandbox
+    from credithub.sandbox.server import serve_sandbox
+
+    if not (settings.sandbox_dir / "ground_truth.jsonl").exists():
+        sandbox.generate(settings.sandbox_dir, settings.sandbox_companies, settings.sandbox_seed)
+    with serve_sandbox(settings.sandbox_dir) as server:
+        yield dict(server.base_urls)
+
+
+def ingest_department(db: Database, settings: Settings, connector: Any, *, full: bool = False) -> DepartmentOutcome:
+    """Sync one department and validate what landed (also the part of a batch that failed mid-way)."""
+    outcome = DepartmentOutcome(department=connector.name)
+    outcome.syncs = sync_department(db, connector, full=full, raise_errors=False)
+    errors = [f"{r.stream}: {r.error}" for r in outcome.syncs if r.error]
+    for report in outcome.syncs:
+        if report.rows_new or report.status in {"landed", "failed"}:
+            outcome.validations.append(validate_batch(db, settings, report.batch_id).model_dump(mode="json"))
+    outcome.error = "; ".join(errors) or None
+    return outcome
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    departments: list[str] | None = None,
+    full: bool = False,
+    progress: ProgressFn | None = None,
+) -> RunReport:
+    step = progress or (lambda _msg: None)
+    report = RunReport(started_at=dt.datetime.now(dt.UTC))
+    db = Database(settings.resolved_database_url)
+    try:
+        db.migrate()
+        with source_endpoints(settings) as base_urls:
+            connectors = load_connectors(settings, base_urls)
+            names = [n for n in connectors if departments is None or n in departments]
+            for name in names:
+                step(f"sync {name}")
+                try:
+                    report.departments.append(ingest_department(db, settings, connectors[name], full=full))
+                except Exception as exc:  # noqa: BLE001 - one department never stops the others
+                    log.exception("department %s failed", name)
+                    report.departments.append(DepartmentOutcome(department=name, error=str(exc)))
+        step("resolve")
+        report.resolve = resolve_pending(db, settings).model_dump(mode="json")
+        step("profiles")
+        report.profiles = build_profiles(db, settings).model_dump(mode="json")
+        step("publish")
+        report.publish = publish_profiles(db, settings).model_dump(mode="json")
+    finally:
+        db.dispose()
+    report.finished_at = dt.datetime.now(dt.UTC)
+    return report
