@@ -5,6 +5,7 @@ Nothing else in the code reads the environment: stages receive a Settings object
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,36 @@ class Settings(BaseSettings):
     api_port: int = 8000
     rate_limit_per_minute: int = Field(600, ge=1)
     log_json: bool = False
+
+    # Where HTTP department sources live, as JSON {"tax": "http://host:port", ...}. When set, the
+    # Airflow tasks use these instead of starting the sandbox servers themselves (orchestration).
+    source_base_urls: dict[str, str] | None = None
+
+    # Airflow task policy (orchestration); read by the DAG files so no DAG code holds numbers.
+    airflow_retries: int = Field(3, ge=0)
+    airflow_retry_delay: dt.timedelta = Field(dt.timedelta(seconds=60), description="First retry delay; doubles.")
+    airflow_max_retry_delay: dt.timedelta = dt.timedelta(minutes=30)
+    airflow_task_timeout: dt.timedelta = dt.timedelta(hours=2)
+    airflow_start_date: dt.date = dt.date(2026, 1, 1)
+
+    # Department scorecard (credithub/scorecard). Thresholds are policy: keep them configurable.
+    scorecard_warning_fraction: float = Field(0.8, gt=0, lt=1, description="Warn when this share of an SLA has elapsed.")
+    scorecard_window: dt.timedelta = Field(dt.timedelta(days=7), description="Window for the validation failure rate.")
+    scorecard_failure_rate_warning: float = Field(0.10, ge=0, le=1)
+    scorecard_failure_rate_yellow: float = Field(0.20, ge=0, le=1)
+    scorecard_min_rows: int = Field(20, ge=1, description="Fewer validated rows in the window: no failure-rate card.")
+    scorecard_backlog_age_yellow: dt.timedelta = dt.timedelta(days=3)
+    scorecard_backlog_count_yellow: int = Field(500, ge=1)
+    scorecard_red_after: dt.timedelta = Field(dt.timedelta(days=2), description="A yellow card open this long turns red.")
+    scorecard_notify: list[Literal["email", "webhook"]] = Field(default_factory=list)
+    scorecard_notify_min_level: Literal["warning", "yellow", "red"] = "yellow"
+    scorecard_webhook_url: str | None = None
+    scorecard_smtp_host: str = "127.0.0.1"
+    scorecard_smtp_port: int = 25
+    scorecard_smtp_username: str | None = None
+    scorecard_smtp_password: SecretStr | None = None
+    scorecard_mail_from: str = "credithub@localhost"
+    scorecard_mail_to: list[str] = Field(default_factory=list)
 
     @property
     def resolved_database_url(self) -> str:
