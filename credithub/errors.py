@@ -58,3 +58,7 @@ class ConflictError(CreditHubError):
 
 class ValidationFailedError(CreditHubError):
     """Input data failed validation; `context['failures']` lists why."""
+
+
+class SearchBackendError(CreditHubError):
+    """The search engine failed or refused a request (index locked, cluster error, bad response)."""
