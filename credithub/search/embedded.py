@@ -71,8 +71,8 @@ def _schema() -> tantivy.Schema:
 
 
 def _bigram_analyzer() -> tantivy.TextAnalyzer:
-    # Documents are already folded (simplified, half-width, lower case) in Python.
-    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(2, 2, False)).filter(tantivy.Filter.lowercase()).build()
+    # Documents and query terms are folded in Python (analysis.fold), so no filters here.
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(2, 2, False)).build()
 
 
 def _date_int(value: str | None) -> int | None:
@@ -324,8 +324,8 @@ class EmbeddedBackend:
         schema = self._schema
         Q, Occur = tantivy.Query, tantivy.Occur
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if plan.identifier:
-            should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "ids", plan.identifier), BOOST_IDENTIFIER)))
+        for key in plan.identifiers:
+            should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "ids", key), BOOST_IDENTIFIER)))
         if plan.bigrams:
             grams = [(Occur.Should, Q.term_query(schema, "names", g)) for g in plan.bigrams]
             should.append((Occur.Should, Q.boolean_query(grams, minimum_number_should_match=plan.minimum_bigrams)))

@@ -48,7 +48,7 @@ def _similarity(plan: QueryPlan, full: list[str], core: list[str]) -> float:
 
 def match_score(plan: QueryPlan, source: dict[str, Any]) -> tuple[float, str | None]:
     """Score 0–100 for names (weighted by category), higher for identifiers; plus what matched."""
-    if plan.identifier and plan.identifier in source.get("ids", ()):
+    if plan.identifiers and not set(plan.identifiers).isdisjoint(source.get("ids", ())):
         return IDENTIFIER_SCORE, "identifier"
     best, matched = 0.0, None
     if plan.folded:
