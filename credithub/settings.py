@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     rate_limit_per_minute: int = Field(600, ge=1)
+    disclosure_policy_path: Path | None = Field(
+        None, description="JSON file overriding the packaged default disclosure policy (publicity periods per event type)."
+    )
+    timezone: str = Field("Asia/Shanghai", description="Calendar used for publicity periods and 'today'.")
     log_json: bool = False
 
     # Where HTTP department sources live, as JSON {"tax": "http://host:port", ...}. When set, the
@@ -65,6 +69,24 @@ class Settings(BaseSettings):
     scorecard_smtp_password: SecretStr | None = None
     scorecard_mail_from: str = "credithub@localhost"
     scorecard_mail_to: list[str] = Field(default_factory=list)
+
+    # Validation (credithub/validation, credithub/pipeline/validate.py): batch hold policy and Data Docs.
+    validation_hold_shrink_ratio: float = Field(
+        0.9, gt=0, le=1, description="Hold a full read with this share fewer rows than the previous full read."
+    )
+    validation_hold_max_failure_rate: float = Field(0.5, gt=0, le=1, description="Hold above this failure rate.")
+    validation_hold_failure_rate_jump: float = Field(
+        0.25, gt=0, le=1, description="Hold when the failure rate exceeds the recent history's mean by this much."
+    )
+    validation_hold_min_rows: int = Field(20, ge=1, description="Smaller batches are never held (too noisy).")
+    validation_hold_history: int = Field(5, ge=1, description="Previous validation runs the policy compares with.")
+    validation_build_datadocs: bool = Field(True, description="Build GX Data Docs for every validation run.")
+    validation_datadocs_max_rows: int = Field(
+        200_000, ge=0, description="Skip Data Docs for batches larger than this (rendering cost)."
+    )
+    steward_token_secret: SecretStr | None = Field(
+        None, description="Server secret (pepper) for steward token hashes; HMAC-SHA256 when set."
+    )
 
     @property
     def resolved_database_url(self) -> str:
