@@ -1,0 +1,74 @@
+"""Write a whole sandbox: one population, 17 department sources, and the ground truth."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from credithub.errors import ConfigError
+from credithub.sandbox.context import GenContext
+from credithub.sandbox.departments import WRITERS
+from credithub.sandbox.population import build_population
+
+MANIFEST_FILE = "manifest.json"
+TRUTH_FILE = "ground_truth.jsonl"
+COMPANIES_FILE = "companies.jsonl"
+
+
+class SandboxManifest(BaseModel):
+    out_dir: Path
+    seed: int
+    companies: int
+    fault_rate: float
+    paths: dict[str, list[str]] = Field(description="department -> files relative to out_dir")
+    counts: dict[str, dict[str, int]] = Field(description="department -> stream -> records written")
+    api_keys: dict[str, str] = Field(default_factory=dict, description="department -> API key its server demands")
+
+    def total(self) -> int:
+        return sum(sum(s.values()) for s in self.counts.values())
+
+
+def generate(out_dir: Path, companies: int, seed: int, *, fault_rate: float = 0.04,
+             progress: "ProgressFn | None" = None) -> SandboxManifest:
+    """Generate the sandbox under `out_dir`; the same seed and size always give the same data."""
+    if companies < 10:
+        raise ConfigError("a sandbox needs at least 10 companies", field="companies", value=companies)
+    if not 0 <= fault_rate <= 0.5:
+        raise ConfigError("fault rate must be between 0 and 0.5", field="fault_rate", value=fault_rate)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    population = build_population(rng, companies)
+    ctx = GenContext(rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate)
+    api_keys = {"tax": f"sbx-{rng.getrandbits(64):016x}"}
+    for department, writer in WRITERS.items():
+        # Each department draws from its own random stream, so adding one never reshuffles the others.
+        ctx.rng = random.Random(f"{seed}:{department}")
+        writer(ctx)
+        if progress:
+            progress(department)
+    with (out_dir / COMPANIES_FILE).open("w", encoding="utf-8") as f:
+        for c in population:
+            f.write(c.model_dump_json() + "\n")
+    with (out_dir / TRUTH_FILE).open("w", encoding="utf-8") as f:
+        for t in ctx.truth:
+            f.write(json.dumps(t, ensure_ascii=False) + "\n")
+    manifest = SandboxManifest(out_dir=out_dir, seed=seed, companies=companies, fault_rate=fault_rate,
+                               paths=ctx.files, counts=ctx.counts, api_keys=api_keys)
+    (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    return manifest
+
+
+def load_manifest(out_dir: Path) -> SandboxManifest:
+    path = Path(out_dir) / MANIFEST_FILE
+    if not path.exists():
+        raise ConfigError("no sandbox here: run `credithub sandbox generate` first", file=str(path))
+    return SandboxManifest.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+from collections.abc import Callable  # noqa: E402
+
+ProgressFn = Callable[[str], None]

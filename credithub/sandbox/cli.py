@@ -1,0 +1,72 @@
+"""`credithub sandbox …`: generate the sandbox department sources and serve their HTTP APIs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from credithub.errors import CreditHubError
+
+app = typer.Typer(help="Generate and serve sandbox department sources.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the sandbox into.")] = Path("var/sandbox"),
+    companies: Annotated[int, typer.Option("--companies", "-n", min=10, help="Companies in the population.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")] = 20261128,
+    fault_rate: Annotated[float, typer.Option("--fault-rate", min=0.0, max=0.5,
+                                              help="Share of records with realistic faults.")] = 0.04,
+) -> None:
+    """Write all 17 department sources plus ground_truth.jsonl for one synthetic population."""
+    from credithub.sandbox.build import generate as build
+    from credithub.sandbox.departments import DEPARTMENTS
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("generating", total=len(DEPARTMENTS))
+        try:
+            manifest = build(out, companies, seed, fault_rate=fault_rate,
+                             progress=lambda dept: progress.update(task, advance=1, description=dept))
+        except CreditHubError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
+    table = Table(title=f"sandbox at {out} (seed {seed})")
+    for col in ("department", "stream", "records"):
+        table.add_column(col)
+    for dept, streams in manifest.counts.items():
+        for stream, n in streams.items():
+            table.add_row(dept, stream, str(n))
+    Console().print(table)
+
+
+@app.command()
+def serve(
+    dir: Annotated[Path, typer.Option("--dir", help="A generated sandbox directory.")] = Path("var/sandbox"),  # noqa: A002
+    port: Annotated[int, typer.Option("--port", help="First port (0 = any free ports).")] = 0,
+) -> None:
+    """Serve the sandbox's JSON-API departments on 127.0.0.1 until interrupted (Ctrl-C)."""
+    from credithub.sandbox.build import load_manifest
+    from credithub.sandbox.server import serve_sandbox
+
+    try:
+        manifest = load_manifest(dir)
+        with serve_sandbox(dir, port=port) as server:
+            for dept, url in server.base_urls.items():
+                key = manifest.api_keys.get(dept)
+                typer.echo(f"{dept}\t{url}" + (f"\t(X-API-Key: {key})" if key else ""))
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    except CreditHubError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc

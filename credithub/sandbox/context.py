@@ -1,0 +1,97 @@
+"""State shared while writing one sandbox: the random stream, the population, truth and counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from credithub.sandbox import faults
+from credithub.sandbox.population import AS_OF, Company
+
+
+@dataclass
+class Dataset:
+    """Rows of one department stream, as the department writes them (source column names)."""
+
+    department: str
+    stream: str
+    columns: list[str]
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass
+class GenContext:
+    rng: random.Random
+    companies: list[Company]
+    out_dir: Path
+    fault_rate: float
+    truth: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+
+    def dept_dir(self, department: str) -> Path:
+        path = self.out_dir / department
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add_file(self, department: str, path: Path) -> None:
+        self.files.setdefault(department, []).append(str(path.relative_to(self.out_dir)))
+
+    def faulty(self, factor: float = 1.0) -> bool:
+        return self.rng.random() < self.fault_rate * factor
+
+    def sample(self, share: float, tag: str | None = None, *, boost: float = 3.0) -> list[Company]:
+        """Companies a department has records about; those carrying `tag` are `boost` times as likely."""
+        out = []
+        for c in self.companies:
+            p = share * (boost if tag and tag in c.tags else 1.0)
+            if self.rng.random() < min(p, 0.95):
+                out.append(c)
+        return out
+
+    def name(self, c: Company, variant_rate: float = 0.25) -> str:
+        """The name as this department writes it: usually right, sometimes a known variant."""
+        if self.rng.random() < variant_rate:
+            return faults.name_variant(self.rng, c)
+        if c.former_names and self.rng.random() < 0.15:
+            return c.former_names[0]  # the department never heard of the rename
+        return c.name
+
+    def ident(self, value: str | None, factor: float = 1.0) -> str | None:
+        if value is None:
+            return None
+        if self.faulty(factor * 1.5):
+            return faults.id_variant(self.rng, value)
+        return value
+
+    def date_between(self, start: dt.date, end: dt.date | None = None) -> dt.date:
+        end = min(end or AS_OF, AS_OF)
+        if end <= start:
+            return end
+        return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def event_date(self, c: Company, earliest: dt.date = dt.date(2021, 1, 1)) -> dt.date:
+        return self.date_between(max(earliest, c.established))
+
+    def updated_at(self, after: dt.date) -> str:
+        day = self.date_between(after, min(after + dt.timedelta(days=20), AS_OF))
+        secs = self.rng.randrange(8 * 3600, 19 * 3600)
+        return f"{day.isoformat()}T{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+
+    def date_text(self, d: dt.date, factor: float = 1.0) -> str:
+        return faults.bad_date(self.rng, d) if self.faulty(factor * 0.5) else d.isoformat()
+
+    def vocab(self, value: str, unknown: str, factor: float = 1.0) -> str:
+        return unknown if self.faulty(factor * 0.4) else value
+
+    def money(self, low: float, high: float, step: float = 100.0) -> float:
+        return round(self.rng.uniform(low, high) / step) * step
+
+    def record(self, department: str, stream: str, record_id: str, company: Company | None) -> None:
+        dept = self.counts.setdefault(department, {})
+        dept[stream] = dept.get(stream, 0) + 1
+        if company is not None:
+            self.truth.append({"department": department, "stream": stream, "source_record_id": record_id,
+                               "company_id": company.company_id})
