@@ -1,0 +1,184 @@
+"""Publish stage: changed profiles -> public view (disclosure policy) -> search documents -> backend.
+
+The public view depends on today's date (publicity periods end by themselves), so the
+first publish on a new local date, or after the policy changed, is a full rebuild: every
+document is re-evaluated. Otherwise only profiles whose content_hash differs from their
+published_hash are upserted, and entities merged away (or left without records) since the
+last publish are deleted. Each publish is recorded in the audit log (actor pipeline.publish).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_today
+from credithub.disclosure.view import public_view
+from credithub.domain import Profile
+from credithub.search.base import SearchBackend
+from credithub.settings import Settings
+from credithub.storage.db import Database
+from credithub.storage.tables import AuditLog, Entity, ProfileRow, utcnow
+
+PUBLISH_ACTOR = "pipeline.publish"
+PUBLISH_ACTION = "publish_profiles"
+# Documents per upsert call and per ORM page: bounds memory on million-profile rebuilds.
+BATCH = 1000
+
+
+class PublishReport(BaseModel):
+    full: bool = Field(description="True when the whole index was rebuilt.")
+    reason: str = Field(description="Why this kind of publish: requested, first, new_date, policy_changed, no_index, changed.")
+    today: dt.date
+    upserted: int = 0
+    deleted: int = 0
+    version: str | None = Field(None, description="Live index version after publishing.")
+
+
+class LastPublish(BaseModel):
+    at: dt.datetime
+    date: str
+    policy_version: str
+
+
+def last_publish(session: Session) -> LastPublish | None:
+    row = session.scalars(
+        select(AuditLog).where(AuditLog.action == PUBLISH_ACTION).order_by(AuditLog.id.desc()).limit(1)
+    ).first()
+    if row is None or not row.after:
+        return None
+    return LastPublish(at=row.at, date=str(row.after.get("date")), policy_version=str(row.after.get("policy_version")))
+
+
+def _document(row: ProfileRow, policy: DisclosurePolicy, today: dt.date) -> dict[str, Any]:
+    from credithub.search.documents import profile_document
+
+    return profile_document(public_view(Profile.model_validate(row.data), policy, today))
+
+
+def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
+    for entity_id, digest in pairs:
+        # Guarded by content_hash: a profile rebuilt meanwhile stays unpublished.
+        session.execute(
+            update(ProfileRow)
+            .where(ProfileRow.entity_id == entity_id, ProfileRow.content_hash == digest)
+            .values(published_hash=digest)
+        )
+
+
+def _active_rows(session: Session, *, only_changed: bool) -> Iterator[ProfileRow]:
+    stmt = (
+        select(ProfileRow)
+        .join(Entity, Entity.id == ProfileRow.entity_id)
+        .where(Entity.merged_into.is_(None))
+        .order_by(ProfileRow.entity_id)
+    )
+    if only_changed:
+        stmt = stmt.where(
+            or_(ProfileRow.published_hash.is_(None), ProfileRow.published_hash != ProfileRow.content_hash)
+        )
+    yield from session.scalars(stmt.execution_options(yield_per=BATCH))
+
+
+def _full(db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, report: PublishReport) -> None:
+    published: list[tuple[str, str]] = []
+
+    def documents() -> Iterator[dict[str, Any]]:
+        with db.session() as session:
+            for row in _active_rows(session, only_changed=False):
+                published.append((row.entity_id, row.content_hash))
+                yield _document(row, policy, today)
+
+    report.version = backend.rebuild(documents())
+    report.upserted = len(published)
+    with db.session() as session:
+        _mark_published(session, published)
+
+
+def _incremental(
+    db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, since: dt.datetime, report: PublishReport
+) -> None:
+    with db.session() as session:
+        pending: list[tuple[str, str, dict[str, Any]]] = [
+            (row.entity_id, row.content_hash, _document(row, policy, today))
+            for row in _active_rows(session, only_changed=True)
+        ]
+        gone = list(
+            session.scalars(
+                select(Entity.id)
+                .outerjoin(ProfileRow, ProfileRow.entity_id == Entity.id)
+                .where(Entity.updated_at >= since)
+                .where(or_(Entity.merged_into.is_not(None), and_(ProfileRow.entity_id.is_(None))))
+                .order_by(Entity.id)
+            )
+        )
+    for start in range(0, len(pending), BATCH):
+        chunk = pending[start : start + BATCH]
+        report.upserted += backend.upsert(doc for _, _, doc in chunk)
+        with db.session() as session:
+            _mark_published(session, [(eid, digest) for eid, digest, _ in chunk])
+    if gone:
+        backend.delete(gone)
+        report.deleted = len(gone)
+    report.version = backend.live_version()
+
+
+def publish_profiles(
+    db: Database, settings: Settings, backend: SearchBackend | None = None, *, full: bool = False
+) -> PublishReport:
+    """Send changed public profiles to the search backend (everything when `full` or the date changed)."""
+    policy = load_policy(settings)
+    today = local_today(settings)
+    owned = backend is None
+    if backend is None:
+        from credithub.search.factory import open_backend
+
+        backend = open_backend(settings)
+    started = utcnow()
+    try:
+        with db.session() as session:
+            last = last_publish(session)
+        reason = "changed"
+        if full:
+            reason = "requested"
+        elif last is None:
+            reason = "first"
+        elif backend.live_version() is None:
+            reason = "no_index"
+        elif last.date != today.isoformat():
+            reason = "new_date"
+        elif last.policy_version != policy.version:
+            reason = "policy_changed"
+        report = PublishReport(full=reason != "changed", reason=reason, today=today)
+        if report.full:
+            _full(db, backend, policy, today, report)
+        else:
+            assert last is not None
+            _incremental(db, backend, policy, today, last.at, report)
+        with db.session() as session:
+            session.add(
+                AuditLog(
+                    at=started,
+                    actor=PUBLISH_ACTOR,
+                    action=PUBLISH_ACTION,
+                    target=report.version,
+                    after={
+                        "date": today.isoformat(),
+                        "policy_version": policy.version,
+                        "full": report.full,
+                        "reason": reason,
+                        "upserted": report.upserted,
+                        "deleted": report.deleted,
+                        "version": report.version,
+                    },
+                )
+            )
+        return report
+    finally:
+        if owned:
+            backend.close()

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from credithub.disclosure import local_today
+from credithub.pipeline.profiles import build_profiles
+from credithub.pipeline.publish import PUBLISH_ACTION, publish_profiles
+from credithub.search.base import SearchQuery
+from credithub.search.embedded import EmbeddedBackend
+from credithub.settings import Settings
+from credithub.storage.db import Database
+from credithub.storage.tables import AuditLog, ProfileRow
+from credithub.domain import CanonicalRecord
+from tests.profiles.seed import add_batch, add_record, merge, seed_huawei
+
+
+def _backend(settings: Settings) -> EmbeddedBackend:
+    return EmbeddedBackend(settings.index_dir, reload_interval_s=0)
+
+
+def test_publish_full_then_incremental_then_delete(sqlite_db: Database, settings: Settings) -> None:
+    seed_huawei(sqlite_db, local_today(settings))
+    b = add_batch(sqlite_db, "tax", "tax_ratings")
+    add_record(sqlite_db, b, CanonicalRecord(department="tax", dataset="tax_ratings", source_record_id="Z", name="华为技术股份公司"), "E2")
+    build_profiles(sqlite_db, settings)
+    backend = _backend(settings)
+
+    first = publish_profiles(sqlite_db, settings, backend)
+    assert first.full and first.reason == "first" and first.upserted == 2
+    assert backend.count() == 2 and first.version == backend.live_version()
+    doc = backend.get("E1")
+    assert doc is not None and doc["tax_rating"] == "A"
+    assert "11010519491231002X" not in str(doc) and "13812345678" not in str(doc)  # public view was applied
+
+    again = publish_profiles(sqlite_db, settings, backend)
+    assert not again.full and again.reason == "changed" and again.upserted == 0 and again.deleted == 0
+
+    merge(sqlite_db, "E2", "E1")
+    build_profiles(sqlite_db, settings)
+    third = publish_profiles(sqlite_db, settings, backend)
+    assert third.deleted == 1 and backend.count() == 1
+    assert backend.search(SearchQuery(q="华为技术有限公司")).hits[0].entity_id == "E1"
+    with sqlite_db.session() as s:
+        row = s.get(ProfileRow, "E1")
+        assert row is not None and row.published_hash == row.content_hash
+        assert len(s.scalars(select(AuditLog).where(AuditLog.action == PUBLISH_ACTION)).all()) == 3
+
+
+def test_changed_profile_is_upserted(sqlite_db: Database, settings: Settings) -> None:
+    seed_huawei(sqlite_db, local_today(settings))
+    build_profiles(sqlite_db, settings)
+    backend = _backend(settings)
+    publish_profiles(sqlite_db, settings, backend)
+    b = add_batch(sqlite_db, "market_regulation", "abnormal")
+    add_record(
+        sqlite_db,
+        b,
+        CanonicalRecord(
+            department="market_regulation",
+            dataset="abnormal",
+            source_record_id="AB-1",
+            uscc="914403001922038216",
+            events=[{"event_type": "abnormal_operations", "date": local_today(settings) - dt.timedelta(days=3), "title": "列入经营异常名录"}],  # type: ignore[list-item]
+        ),
+        "E1",
+    )
+    build_profiles(sqlite_db, settings)
+    report = publish_profiles(sqlite_db, settings, backend)
+    assert not report.full and report.upserted == 1
+    assert backend.get("E1")["flags"] == ["abnormal_operations"]  # type: ignore[index]
+
+
+def test_new_day_triggers_full_republish(sqlite_db: Database, settings: Settings) -> None:
+    seed_huawei(sqlite_db, local_today(settings))
+    build_profiles(sqlite_db, settings)
+    backend = _backend(settings)
+    publish_profiles(sqlite_db, settings, backend)
+    with sqlite_db.session() as s:
+        last = s.scalars(select(AuditLog).where(AuditLog.action == PUBLISH_ACTION)).one()
+        # the audit log is append-only: pretend yesterday's publish was the latest one
+        s.add(AuditLog(actor=last.actor, action=PUBLISH_ACTION, after={**(last.after or {}), "date": "2000-01-01"}))
+    report = publish_profiles(sqlite_db, settings, backend)
+    assert report.full and report.reason == "new_date" and report.upserted == 1
