@@ -1,0 +1,243 @@
+"""Build CreditHub's Airflow DAGs from the connector registry (imported by the files in dags/).
+
+- ingest_<department>: one per registered connector (sorted), with the connector's schedule:
+  sync -> validate -> land (emits Asset `credithub.validated.<department>` with counts).
+- credithub_resolve_publish: on AssetAny(all department assets): resolve -> profiles (dirty
+  entities only) -> publish -> scorecard.
+- credithub_pipeline: the whole main job in one run (walking skeleton; manual trigger).
+- credithub_scorecard: hourly evaluation, so a feed that stops entirely still gets its card.
+
+Numbers (retries, delays, timeouts, start date) come from Settings; connection details from
+the sources file / environment. Nothing here reads Airflow Variables at parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAny,
+    DeadlineAlert,
+    DeadlineReference,
+    Metadata,
+    Param,
+    SyncCallback,
+    TriggerRule,
+    dag,
+    get_current_context,
+    task,
+)
+
+from credithub.orchestration import tasks
+from credithub.orchestration.retry import backoff_args, retry_policy
+from credithub.settings import Settings
+
+TIMEZONE = "Asia/Shanghai"
+OWNER = "credithub"
+
+
+def validated_asset(department: str) -> Asset:
+    return Asset(
+        name=f"credithub.validated.{department}",
+        uri=f"credithub://validated/{department}",
+        group="credithub",
+        extra={"department": department},
+    )
+
+
+def registry_connectors() -> dict[str, Any]:
+    """name -> connector class, sorted (stable DAG generation order)."""
+    from connectors.registry import load_registry
+
+    return dict(sorted(load_registry().items()))
+
+
+def _default_args(settings: Settings) -> dict[str, Any]:
+    return {
+        "owner": OWNER,
+        **backoff_args(
+            settings.airflow_retries,
+            settings.airflow_retry_delay,
+            settings.airflow_max_retry_delay,
+            settings.airflow_task_timeout,
+        ),
+    }
+
+
+def _start_date(settings: Settings) -> pendulum.DateTime:
+    d = settings.airflow_start_date
+    return pendulum.datetime(d.year, d.month, d.day, tz=TIMEZONE)
+
+
+def _full_param() -> dict[str, Param]:
+    return {
+        "full": Param(False, type="boolean", description="Re-read the source from the start (duplicates are skipped).")
+    }
+
+
+def build_ingest_dag(department: str, connector_cls: Any, settings: Settings) -> DAG:
+    asset = validated_asset(department)
+    title = getattr(connector_cls, "title", department)
+    sla: dt.timedelta = getattr(connector_cls, "freshness_sla", dt.timedelta(days=1))
+
+    @dag(
+        dag_id=f"ingest_{department}",
+        description=f"{title}：同步 → 校验 → 落地（{department}）",
+        schedule=getattr(connector_cls, "schedule", "@daily"),
+        start_date=_start_date(settings),
+        catchup=False,  # backfills are explicit: `airflow backfill create` (docs/deploy.md)
+        max_active_runs=1,  # one sync per department at a time: the cursor is shared
+        default_args=_default_args(settings),
+        params=_full_param(),
+        tags=["credithub", "ingest", department],
+        deadline=DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=sla,
+            callback=SyncCallback(
+                "credithub.orchestration.callbacks.ingest_deadline_missed", kwargs={"department": department}
+            ),
+        ),
+        doc_md=f"Ingest **{title}** (`{department}`). Freshness SLA {sla}. Emits asset `{asset.name}`.",
+    )
+    def ingest() -> None:
+        @task(retry_policy=retry_policy())
+        def sync() -> dict[str, Any]:
+            params = get_current_context()["params"]
+            return tasks.sync(department, full=bool(params.get("full", False)))
+
+        @task(retry_policy=retry_policy())
+        def validate(synced: dict[str, Any]) -> dict[str, Any]:
+            return tasks.validate(department)
+
+        @task(outlets=[asset])
+        def land(synced: dict[str, Any], validated: dict[str, Any]):  # type: ignore[no-untyped-def]
+            yield Metadata(
+                asset,
+                {
+                    "department": department,
+                    "batches": validated["batches"],
+                    "rows_fetched": synced["rows_fetched"],
+                    "rows_new": synced["rows_new"],
+                    "passed": validated["passed"],
+                    "quarantined": validated["quarantined"],
+                    "held_batches": validated["held"],
+                },
+            )
+
+        synced = sync()
+        land(synced, validate(synced))
+
+    return ingest()
+
+
+def build_resolve_publish_dag(departments: list[str], settings: Settings) -> DAG:
+    assets = [validated_asset(d) for d in departments]
+
+    @dag(
+        dag_id="credithub_resolve_publish",
+        description="增量实体解析 → 重建变更画像 → 发布到检索 → 部门记分卡",
+        schedule=AssetAny(*assets) if assets else None,
+        start_date=_start_date(settings),
+        catchup=False,
+        max_active_runs=1,  # resolution and card raising must not race
+        default_args=_default_args(settings),
+        params=_full_param(),
+        tags=["credithub", "resolve", "publish"],
+        doc_md="Runs when any department's validated asset is updated.",
+    )
+    def resolve_publish() -> None:
+        @task(inlets=assets)
+        def resolve() -> dict[str, Any]:
+            context = get_current_context()
+            events = context.get("triggering_asset_events") or {}
+            depts = sorted({getattr(a, "name", str(a)) for a in events})
+            out = tasks.resolve()
+            return {**out, "triggered_by": depts}
+
+        @task
+        def profiles(resolved: dict[str, Any]) -> dict[str, Any]:
+            return tasks.build_profiles()
+
+        @task
+        def publish(built: dict[str, Any]) -> dict[str, Any]:
+            params = get_current_context()["params"]
+            return tasks.publish(full=bool(params.get("full", False)))
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)  # cards matter most when something failed
+        def scorecard() -> dict[str, Any]:
+            return tasks.scorecard()
+
+        publish(profiles(resolve())) >> scorecard()
+
+    return resolve_publish()
+
+
+def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
+    @dag(
+        dag_id="credithub_pipeline",
+        description="主流程：全部部门同步与校验 → 实体解析 → 画像 → 发布 → 记分卡",
+        schedule=None,
+        start_date=_start_date(settings),
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(settings),
+        params=_full_param(),
+        tags=["credithub", "pipeline"],
+        doc_md="The whole main job (same stage functions as `credithub run`). A failing department "
+        "fails only its own task; resolution goes on with the others.",
+    )
+    def pipeline() -> None:
+        @task(retry_policy=retry_policy())
+        def ingest(department: str) -> dict[str, Any]:
+            params = get_current_context()["params"]
+            return tasks.ingest(department, full=bool(params.get("full", False)))
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def resolve() -> dict[str, Any]:
+            return tasks.resolve()
+
+        @task
+        def profiles(resolved: dict[str, Any]) -> dict[str, Any]:
+            return tasks.build_profiles()
+
+        @task
+        def publish(built: dict[str, Any]) -> dict[str, Any]:
+            params = get_current_context()["params"]
+            return tasks.publish(full=bool(params.get("full", False)))
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)  # cards matter most when something failed
+        def scorecard() -> dict[str, Any]:
+            return tasks.scorecard()
+
+        ingests = [ingest.override(task_id=f"ingest_{d}")(d) for d in departments]
+        resolved = resolve()
+        for t in ingests:
+            t >> resolved
+        publish(profiles(resolved)) >> scorecard()
+
+    return pipeline()
+
+
+def build_scorecard_dag(settings: Settings) -> DAG:
+    @dag(
+        dag_id="credithub_scorecard",
+        description="部门记分卡：逾期预警、黄牌、红牌与月度排名",
+        schedule="@hourly",
+        start_date=_start_date(settings),
+        catchup=False,
+        max_active_runs=1,
+        default_args=_default_args(settings),
+        tags=["credithub", "scorecard"],
+    )
+    def scorecard_dag() -> None:
+        @task
+        def evaluate() -> dict[str, Any]:
+            return tasks.scorecard()
+
+        evaluate()
+
+    return scorecard_dag()
