@@ -28,7 +28,7 @@ from typing import Any
 import tantivy
 
 from credithub.errors import SearchBackendError
-from credithub.search.analysis import QueryPlan, analyse_query
+from credithub.search.analysis import FUZZY_DISTANCE, QueryPlan, analyse_query
 from credithub.search.base import SearchQuery, SearchResult
 from credithub.search.ranking import Candidate, assemble, fetch_limit
 
@@ -50,12 +50,14 @@ WRITE_LOCK_TIMEOUT_S = 60.0
 KEYWORD_FIELDS = ("entity_id", "ids", "name_keys", "trade_names", "pinyin", "district", "status", "industry",
                   "tax_rating", "customs_grade", "environment_rating", "flags")
 SORT_FIELDS = {"name": "name_sort", "established": "established", "capital": "registered_capital"}
-# Engine-side boosts: identifiers must outrank everything; exact folded names next.
+# Engine-side boosts only decide which candidates reach the Python re-scoring window:
+# identifiers first, then exact and one-typo names (fuzzy scores are constant, so the
+# boost must beat a BM25 sum over many shared bigrams), then trade names and pinyin.
 BOOST_IDENTIFIER = 1000.0
-BOOST_EXACT_NAME = 20.0
-BOOST_TRADE_NAME = 8.0
-BOOST_FUZZY = 5.0
-BOOST_PINYIN = 3.0
+BOOST_EXACT_NAME = 100.0
+BOOST_FUZZY = 60.0
+BOOST_TRADE_NAME = 40.0
+BOOST_PINYIN = 10.0
 
 
 def _schema() -> tantivy.Schema:
@@ -332,14 +334,9 @@ class EmbeddedBackend:
         if plan.folded:
             for key in dict.fromkeys([plan.folded, plan.core]):
                 should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "name_keys", key), BOOST_EXACT_NAME)))
-                should.append(
-                    (
-                        Occur.Should,
-                        Q.boost_query(
-                            Q.fuzzy_term_query(schema, "name_keys", key, distance=plan.fuzzy_distance), BOOST_FUZZY
-                        ),
-                    )
-                )
+            if plan.fuzzy_key:
+                fuzzy = Q.fuzzy_term_query(schema, "name_keys", plan.fuzzy_key, distance=FUZZY_DISTANCE)
+                should.append((Occur.Should, Q.boost_query(fuzzy, BOOST_FUZZY)))
             should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "trade_names", plan.core), BOOST_TRADE_NAME)))
         if plan.pinyin:
             should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "pinyin", plan.pinyin), BOOST_PINYIN)))
