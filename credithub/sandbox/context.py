@@ -42,14 +42,21 @@ class GenContext:
     def faulty(self, factor: float = 1.0) -> bool:
         return self.rng.random() < self.fault_rate * factor
 
-    def sample(self, share: float, tag: str | None = None, *, boost: float = 3.0) -> list[Company]:
-        """Companies a department has records about; those carrying `tag` are `boost` times as likely."""
+    def sample(self, share: float, tag: str | None = None, *, boost: float = 3.0, minimum: int = 4) -> list[Company]:
+        """Companies a department has records about; those carrying `tag` are `boost` times as likely.
+
+        At least `minimum` companies, so even a small sandbox has something in every stream.
+        """
         out = []
         for c in self.companies:
             p = share * (boost if tag and tag in c.tags else 1.0)
             if self.rng.random() < min(p, 0.95):
                 out.append(c)
-        return out
+        chosen = {c.company_id for c in out}
+        rest = [c for c in self.companies if c.company_id not in chosen]
+        while len(out) < minimum and rest:
+            out.append(rest.pop(self.rng.randrange(len(rest))))
+        return sorted(out, key=lambda c: c.company_id)
 
     def name(self, c: Company, variant_rate: float = 0.25) -> str:
         """The name as this department writes it: usually right, sometimes a known variant."""

@@ -4,7 +4,7 @@ Each department gets its own threaded server on a free 127.0.0.1 port and its ow
 style, so the SDK's HTTP transport is exercised the way real department APIs differ:
 tax pages by number (and demands an API key), housing_construction by offset/limit,
 transport by opaque cursor tokens, housing_provident_fund and development_reform by plain
-page numbers. Every endpoint accepts `updated_since` (ISO datetime, strictly after).
+page numbers. Every endpoint accepts `updated_since` (ISO datetime, inclusive: rows changed at or after it).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _handler(department: str, style: ApiStyle, data: dict[str, Records], api_key
             records = data[stream]
             since = params.get("updated_since")
             if since:
-                records = [r for r in records if str(r.get("updatedAt", "")) > since]
+                records = [r for r in records if str(r.get("updatedAt", "")) >= since]
             try:
                 self._send(200, style.paginate(records, params))
             except BadRequest as exc:

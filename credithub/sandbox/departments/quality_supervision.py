@@ -59,7 +59,7 @@ def _broken_lines(ctx: GenContext, rows: list[dict[str, object]]) -> dict[int, b
     if ctx.fault_rate <= 0 or len(rows) < 4:
         return {}
     out: dict[int, bytes] = {}
-    n = max(1, round(len(rows) * ctx.fault_rate * 0.3))
+    n = max(2, round(len(rows) * ctx.fault_rate * 0.3))
     for k in range(n):
         pos = ctx.rng.randrange(1, len(rows))
         c = ctx.rng.choice(ctx.companies)
