@@ -10,14 +10,43 @@ from connectors.sdk.base import (
     StateCheckpoint,
     Stream,
 )
+from connectors.sdk.config import FileDropConfig, HttpSourceConfig, SqlSourceConfig, TransportConfig
+from connectors.sdk.rows import RowSpec
+from connectors.sdk.streams import (
+    CsvFileStream,
+    DeclarativeConnector,
+    DeclarativeStream,
+    FileStream,
+    HttpJsonStream,
+    JsonLinesFileStream,
+    SqlStream,
+    XlsxFileStream,
+    XmlFileStream,
+)
+from connectors.sdk.transports.http import HttpEndpoint
 
 __all__ = [
     "CheckResult",
     "Connector",
+    "CsvFileStream",
+    "DeclarativeConnector",
+    "DeclarativeStream",
+    "FileDropConfig",
+    "FileStream",
+    "HttpEndpoint",
+    "HttpJsonStream",
+    "HttpSourceConfig",
+    "JsonLinesFileStream",
     "Message",
+    "RowSpec",
     "SchemaDrift",
     "SourceFault",
     "SourceRow",
+    "SqlSourceConfig",
+    "SqlStream",
     "StateCheckpoint",
     "Stream",
+    "TransportConfig",
+    "XlsxFileStream",
+    "XmlFileStream",
 ]
