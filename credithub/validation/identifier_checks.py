@@ -3,8 +3,9 @@
 Validation runs over million-row batches, so the check digits are computed with numpy over
 whole columns instead of a Python call per value. Values are normalised first (full-width
 characters, lower case, spaces, hyphens, 'O' typed for '0' in numeric positions); a value
-that still fails is re-tried through entity_resolution.identifiers' normaliser when that
-module is present, so validation never rejects a spelling entity resolution accepts.
+that fails the fast check is judged again, one by one, by entity_resolution.identifiers (the
+ER engine's parsers, python-stdnum based), so validation never rejects a spelling entity
+resolution accepts; failing values are few, so this costs little.
 Null values are not judged here (GX map expectations skip them; pair with not-null).
 """
 
@@ -120,45 +121,52 @@ def _enterprise_id_ok(norm: pd.Series) -> pd.Series:
     return _uscc_ok(norm) | _tax_no_ok(norm) | _reg_no_ok(norm) | _org_code_ok(norm)
 
 
-def _er_normalizer() -> Callable[[str], str] | None:
-    """entity_resolution.identifiers' own normaliser, if that module provides one."""
+def _er_check(kind: str) -> Callable[[str], bool] | None:
+    """entity_resolution.identifiers' per-value judgement (authoritative for odd spellings)."""
     try:
         mod = importlib.import_module("entity_resolution.identifiers")
     except ImportError:
         return None
-    for name in ("normalize", "normalize_identifier", "normalise"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
+    if kind == "enterprise_id":
+        classify = getattr(mod, "classify_identifier", None)
+        if classify is None:
+            return None
+        return lambda raw: any(p.valid for p in classify(raw))
+    parse = getattr(mod, "parse_identifier", None)
+    if parse is None:
+        return None
+
+    def check(raw: str) -> bool:
+        parsed = parse(raw, kind)
+        return bool(parsed is not None and parsed.valid)
+
+    return check
 
 
-def _checked(core: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+def _checked(kind: str, core: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
     def check(values: pd.Series) -> pd.Series:
-        norm = normalize(values)
-        ok = core(norm)
+        ok = core(normalize(values))
         retry = values[~ok & values.notna()]
-        er = _er_normalizer() if not retry.empty else None
+        er = _er_check(kind) if not retry.empty else None
         if er is not None:
-            def renorm(v: object) -> str | None:
+            def judged(v: object) -> bool:
                 try:
-                    out = er(str(v))
-                except Exception:  # noqa: BLE001 - a normaliser refusing a value means "invalid"
-                    return None
-                return out if isinstance(out, str) else None
+                    return er(v if isinstance(v, str) else str(v))
+                except Exception:  # noqa: BLE001 - a parser refusing a value means "invalid"
+                    return False
 
-            again = core(normalize(retry.map(renorm)))
+            again = retry.map(judged).astype(bool)
             ok.loc[again.index[again.to_numpy()]] = True
         return ok.where(values.notna(), True).astype(bool)
 
     return check
 
 
-uscc_valid = _checked(_uscc_ok)
-org_code_valid = _checked(_org_code_ok)
-reg_no_valid = _checked(_reg_no_ok)
-tax_no_valid = _checked(_tax_no_ok)
-enterprise_id_valid = _checked(_enterprise_id_ok)
+uscc_valid = _checked("uscc", _uscc_ok)
+org_code_valid = _checked("org_code", _org_code_ok)
+reg_no_valid = _checked("reg_no", _reg_no_ok)
+tax_no_valid = _checked("tax_no", _tax_no_ok)
+enterprise_id_valid = _checked("enterprise_id", _enterprise_id_ok)
 
 
 def is_valid(kind: str, value: str) -> bool:

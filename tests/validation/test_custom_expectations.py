@@ -116,3 +116,28 @@ def test_suite_json_round_trip(tmp_path, department: str, stream: str) -> None:
     assert [e.expectation_type for e in again.expectations] == types
     assert [e.meta for e in again.expectations] == [e.meta for e in suite.expectations]
     assert again.to_json_dict()["expectations"] == suite.to_json_dict()["expectations"]
+
+
+def test_vectorised_checks_agree_with_entity_resolution_parsers() -> None:
+    """The fast numpy path and the ER engine's per-value parsers judge every kind identically."""
+    import random
+
+    from entity_resolution import identifiers as er
+
+    rnd = random.Random(11)
+    samples: dict[str, list[str]] = {"uscc": [], "org_code": [], "reg_no": [], "tax_no": []}
+    for i in range(1500):
+        body = "".join(rnd.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+        org = body + (er.org_code_check_char(body) if i % 2 else rnd.choice("0123456789X"))
+        samples["org_code"].append(org if i % 3 else f"{org[:8]}-{org[8:]}".lower())
+        region = "".join(rnd.choice("0123456789") for _ in range(6))
+        samples["tax_no"].append(region + org)
+        digits = "".join(rnd.choice("0123456789") for _ in range(14))
+        samples["reg_no"].append(digits + (_reg_no_check(digits) if i % 2 else rnd.choice("0123456789")))
+    frames = {k: pd.Series(v, dtype=object) for k, v in samples.items()}
+    checks = {"org_code": idc.org_code_valid, "tax_no": idc.tax_no_valid, "reg_no": idc.reg_no_valid}
+    for kind, fn in checks.items():
+        got = fn(frames[kind]).tolist()
+        want = [bool((p := er.parse_identifier(v, kind)) and p.valid) for v in samples[kind]]
+        assert got == want, kind
+        assert 0 < sum(got) < len(got)
