@@ -57,7 +57,7 @@ class AbnormalOperations(SqlStream):
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         removed = parse_date(staged.get("removed_date"))
         title = "列入经营异常名录" + ("（已移出）" if removed else "")
-        ev = event("abnormal_operations", event_date(staged.get("listed_date")), title, "general", end_date=removed,
+        ev = event("abnormal_operations", event_date(staged.get("listed_date"), staged.get("updated_at")), title, "general", end_date=removed,
                    reason=text(staged.get("reason")), authority=text(staged.get("authority")),
                    removal_reason=text(staged.get("removal_reason")), status="removed" if removed else "listed")
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
@@ -74,7 +74,7 @@ class SeriousDishonest(SqlStream):
     identifier_fields = {"uscc": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
-        ev = event("serious_dishonest", event_date(staged.get("listed_date")), "列入严重违法失信名单", "serious",
+        ev = event("serious_dishonest", event_date(staged.get("listed_date"), staged.get("updated_at")), "列入严重违法失信名单", "serious",
                    reason=text(staged.get("reason")), authority=text(staged.get("authority")))
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
 
@@ -92,7 +92,7 @@ class Penalties(SqlStream):
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         amount = parse_float(staged.get("amount"))
-        ev = event("administrative_penalty", event_date(staged.get("decision_date")),
+        ev = event("administrative_penalty", event_date(staged.get("decision_date"), staged.get("updated_at")),
                    f"行政处罚：{text(staged.get('violation')) or ''}", "general", case_no=text(staged.get("case_no")),
                    violation=text(staged.get("violation")), penalty=text(staged.get("penalty")),
                    amount=None if amount is None else amount * 10_000, authority="深圳市市场监督管理局",

@@ -27,7 +27,7 @@ class SpotChecks(CsvFileStream):
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         result = text(staged.get("result"))
         product = text(staged.get("product")) or ""
-        ev = event("spot_check", event_date(staged.get("check_date")), f"产品质量抽查（{product}）：{result or ''}",
+        ev = event("spot_check", event_date(staged.get("check_date"), staged.get("updated_at")), f"产品质量抽查（{product}）：{result or ''}",
                    "general" if result == "不合格" else "neutral", product=product, result=result,
                    issue=text(staged.get("issue")))
         return canonical(DEPT, self.name, staged, events=[ev], org_code=staged.get("org_code"))
@@ -45,7 +45,7 @@ class ProductionLicences(CsvFileStream):
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         status = text(staged.get("status"))
-        ev = event("production_licence", event_date(staged.get("issue_date")),
+        ev = event("production_licence", event_date(staged.get("issue_date"), staged.get("updated_at")),
                    f"工业产品生产许可证（{text(staged.get('product')) or ''}）", "neutral",
                    end_date=parse_date(staged.get("valid_until")), licence_no=str(staged["record_id"]),
                    product=text(staged.get("product")), status=status)

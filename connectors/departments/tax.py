@@ -53,7 +53,7 @@ class Arrears(HttpJsonStream):
     identifier_fields = {"taxpayer_id": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
-        ev = event("tax_arrears", event_date(staged.get("announce_date")), f"欠税公告：{text(staged.get('tax_type')) or ''}",
+        ev = event("tax_arrears", event_date(staged.get("announce_date"), staged.get("updated_at")), f"欠税公告：{text(staged.get('tax_type')) or ''}",
                    "general", private=("legal_rep_id_no",), tax_type=text(staged.get("tax_type")),
                    amount=parse_float(staged.get("amount")), current_amount=parse_float(staged.get("current_amount")),
                    legal_rep_id_no=text(staged.get("legal_rep_id_no")))
@@ -73,7 +73,7 @@ class Violations(HttpJsonStream):
     identifier_fields = {"taxpayer_id": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
-        ev = event("tax_violation", event_date(staged.get("announce_date")),
+        ev = event("tax_violation", event_date(staged.get("announce_date"), staged.get("updated_at")),
                    f"重大税收违法失信案件：{text(staged.get('case_nature')) or ''}", "serious",
                    case_nature=text(staged.get("case_nature")), facts=text(staged.get("facts")),
                    penalty=text(staged.get("penalty")), finance_chief=text(staged.get("finance_chief")))
