@@ -192,3 +192,59 @@ def seed_huawei(db: Database, today: dt.date) -> dict[str, int]:
         "E1",
     )
     return {"register": b_reg, "tax": b_tax, "quality": b_qs, "penalties": b_mr}
+
+
+def make_uscc(region: str, org_body: str) -> str:
+    """A valid USCC for a made-up company: 91 + 6-digit region + org code (with its check) + check."""
+    from stdnum.cn import uscc
+
+    from entity_resolution.identifiers import org_code_check_char
+
+    body = f"91{region}{org_body}{org_code_check_char(org_body)}"
+    return body + uscc.calc_check_digit(body)
+
+
+def seed_population(db: Database, today: dt.date) -> dict[str, str]:
+    """Huawei (E1) plus a few companies with close names, a merged duplicate and list flags."""
+    seed_huawei(db, today)
+    ids = {"E1": HUAWEI_USCC}
+    b = add_batch(db, "market_regulation", "register")
+    companies = [
+        ("E2", "深圳市华信科技有限公司", "MA5DC2WK", "南山区", "存续", "软件和信息技术服务业"),
+        ("E3", "深圳市华信电子有限公司", "MA5DC3AB", "福田区", "存续", "计算机、通信和其他电子设备制造业"),
+        ("E4", "深圳市腾达物流有限公司", "MA5FF001", "宝安区", "吊销", "道路运输业"),
+    ]
+    for eid, name, org_body, district, status, industry in companies:
+        uscc = make_uscc("440300", org_body)
+        ids[eid] = uscc
+        add_record(
+            db,
+            b,
+            register(f"R-{eid}", name, uscc, district=district, status=status, industry=industry, legal_rep="李四",
+                     established=dt.date(2015, 3, 1), registered_capital=100.0),
+            eid,
+        )
+    b2 = add_batch(db, "market_regulation", "abnormal")
+    add_record(
+        db,
+        b2,
+        CanonicalRecord(
+            department="market_regulation",
+            dataset="abnormal",
+            source_record_id="AB-E4",
+            name="深圳市腾达物流有限公司",
+            uscc=ids["E4"],
+            events=[CreditEvent(event_type="abnormal_operations", date=today - dt.timedelta(days=20), title="列入经营异常名录：未按期公示年度报告")],
+        ),
+        "E4",
+    )
+    # E5 was a duplicate of E2 and has been merged into it.
+    b3 = add_batch(db, "quality_supervision", "spot_checks")
+    add_record(
+        db,
+        b3,
+        CanonicalRecord(department="quality_supervision", dataset="spot_checks", source_record_id="Q-E5", name="华信科技（深圳）有限公司"),
+        "E5",
+    )
+    merge(db, "E5", "E2")
+    return ids

@@ -1,0 +1,1 @@
+"""Public read API (/api/v1), reconciliation service and Chinese web pages."""
