@@ -399,8 +399,9 @@ class StewardService:
         if principal.is_admin:
             return True
         parts = rel_path.strip("/").split("/")
-        if parts[0] == "static" or rel_path.strip("/") in ("", "index.html"):
+        if parts[0] == "static":
             return True
+        # index.html lists every dataset's runs: admins only.
         # validations/<department>/<stream>/… and expectations/<department>/<stream>.html (suite name = dept.stream)
         return len(parts) >= 2 and parts[0] in ("validations", "expectations") and parts[1] == principal.department
 

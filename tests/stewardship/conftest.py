@@ -1,0 +1,110 @@
+"""A small FastAPI app with the steward routers over a real database holding real validated batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.errors import install_error_handlers
+from api.steward import pages, routes
+from connectors.sdk.base import Message, Stream
+from credithub.domain import CanonicalRecord, CreditEvent
+from credithub.pipeline.validate import validate_batch
+from credithub.settings import Settings
+from credithub.stewardship.tokens import add_steward
+from credithub.storage.db import Database
+from credithub.storage.tables import StagedRecord
+from tests.validation.helpers import SpotChecksStream, make_batch, spot_row
+
+
+class TaxRatingsStream(Stream):
+    name = "tax_ratings"
+    fields = {k: k for k in ("record_id", "taxpayer_id", "name", "year", "rating", "updated_at")}
+
+    def read(self, state: Mapping[str, Any] | None) -> Iterator[Message]:
+        return iter(())
+
+    def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
+        return CanonicalRecord(department="tax", dataset=self.name, source_record_id=staged["record_id"],
+                               name=staged["name"], uscc=staged["taxpayer_id"],
+                               events=[CreditEvent(event_type="tax_rating", date=f"{int(staged['year']) + 1}-04-01",
+                                                   title=f"纳税信用等级 {staged['rating']}",
+                                                   attributes={"rating": staged["rating"]})])
+
+
+def resolver(department: str, stream: str) -> Stream:
+    return {("quality_supervision", "spot_checks"): SpotChecksStream,
+            ("tax", "tax_ratings"): TaxRatingsStream}[(department, stream)](None)  # type: ignore[arg-type]
+
+
+def tax_row(i: int, **over: Any) -> dict[str, Any]:
+    row = {"record_id": f"TX-{i:04d}", "taxpayer_id": "914403001922038216", "name": f"深圳市税务测试{i}有限公司",
+           "year": "2024", "rating": "A", "updated_at": "2025-04-02T08:00:00"}
+    row.update(over)
+    return row
+
+
+@dataclass
+class World:
+    db: Database
+    settings: Settings
+    client: TestClient
+    tokens: dict[str, str]
+    qs_bad: list[int]
+    tax_bad: list[int]
+    qs_batch: int
+    tax_batch: int
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def staged(self, staged_id: int) -> StagedRecord:
+        with self.db.session() as s:
+            row = s.get(StagedRecord, staged_id)
+            assert row is not None
+            s.expunge(row)
+            return row
+
+
+def build_world(db: Database, settings: Settings, *, build_docs: bool = False) -> World:
+    qs_rows = [spot_row(i) for i in range(4)] + [spot_row(10, org_code="19220382-2"),
+                                                 spot_row(11, org_code="12345678-0"),
+                                                 spot_row(12, result="不合格", issue=None)]
+    qs_batch = make_batch(db, qs_rows)
+    validate_batch(db, settings, qs_batch, stream=resolver("quality_supervision", "spot_checks"),
+                   build_docs=build_docs)
+    tax_batch = make_batch(db, [tax_row(1), tax_row(2, rating="E"), tax_row(3, taxpayer_id="914403001922038217")],
+                           department="tax", stream="tax_ratings")
+    validate_batch(db, settings, tax_batch, stream=resolver("tax", "tax_ratings"), build_docs=build_docs)
+    tokens = {}
+    for who, dept, admin in (("tax", "tax", False), ("qs", "quality_supervision", False),
+                             ("qs2", "quality_supervision", False), ("admin", None, True)):
+        _, tokens[who] = add_steward(db, settings, name=f"{who}-steward", department=dept, admin=admin)
+    with db.session() as s:
+        def bad(dept: str) -> list[int]:
+            return list(s.scalars(select(StagedRecord.id).where(
+                StagedRecord.department == dept, StagedRecord.status == "quarantined").order_by(StagedRecord.id)))
+        qs_bad, tax_bad = bad("quality_supervision"), bad("tax")
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(routes.router)
+    app.include_router(pages.router)
+    app.state.settings, app.state.db, app.state.steward_stream_resolver = settings, db, resolver
+    return World(db=db, settings=settings, client=TestClient(app), tokens=tokens, qs_bad=qs_bad,
+                 tax_bad=tax_bad, qs_batch=qs_batch, tax_batch=tax_batch)
+
+
+@pytest.fixture
+def world(sqlite_db: Database, settings: Settings) -> World:
+    return build_world(sqlite_db, settings)
+
+
+@pytest.fixture
+def any_world(any_db: Database, settings: Settings) -> World:
+    return build_world(any_db, settings)
