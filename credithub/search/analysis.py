@@ -20,6 +20,7 @@ from entity_resolution.identifiers import classify_identifier, clean_identifier,
 from entity_resolution.names import ParsedName, normalize_name, parse_normalized
 
 _IDENTIFIER_SHAPE = re.compile(r"^[0-9A-Z]{8,18}$")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _ASCII_LETTERS = re.compile(r"^[A-Za-z]{2,12}$")
 # Levenshtein distance for typo matching: one typo; two would match whole other 2-character trade names.
 FUZZY_DISTANCE = 1
@@ -134,9 +135,20 @@ class QueryPlan(BaseModel):
     folded: str = ""
     core: str = ""
     trade: str | None = None
+    match_text: str = Field("", description="The distinctive part of the name that bigram matching uses.")
     bigrams: list[str] = Field(default_factory=list)
     identifiers: list[str] = Field(default_factory=list, description="Identifier keys when the query looks like a code.")
     pinyin: str | None = None
+    code_only: bool = Field(False, description="The query is an identifier and nothing else: skip name matching.")
+
+    @property
+    def wants_names(self) -> bool:
+        return bool(self.folded) and not self.code_only
+
+    @property
+    def trade_keys(self) -> list[str]:
+        """Trade-name terms: the query itself (a bare 字号) and the 字号 parsed out of a full name."""
+        return list(dict.fromkeys(k for k in (self.core, self.trade) if k))
 
     @property
     def is_empty(self) -> bool:
@@ -159,17 +171,21 @@ def analyse_query(q: str) -> QueryPlan:
     if not text:
         return QueryPlan(raw=q)
     folded = fold(text)
+    identifiers = identifier_readings(text)
+    if identifiers and not _HAN.search(folded):
+        return QueryPlan(raw=q, folded=folded, identifiers=identifiers, code_only=True)
     core = strip_region(folded)
     # The organisational form (有限公司…) is in nearly every name: its bigrams would make every
     # document a candidate and cost a full posting-list scan, so only the distinctive part counts.
-    grams = bigrams(strip_form(core)) or bigrams(core) or bigrams(folded)
+    match_text = next((t for t in (strip_form(core), core, folded) if len(t) >= 2), folded)
     pinyin = folded.lower() if _ASCII_LETTERS.match(folded) else None
     return QueryPlan(
         raw=q,
         folded=folded,
         core=core,
         trade=trade_name(folded),
-        bigrams=grams,
-        identifiers=identifier_readings(text),
+        match_text=match_text,
+        bigrams=bigrams(match_text),
+        identifiers=identifiers,
         pinyin=pinyin,
     )

@@ -328,16 +328,18 @@ class EmbeddedBackend:
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for key in plan.identifiers:
             should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "ids", key), BOOST_IDENTIFIER)))
-        if plan.bigrams:
+        if plan.wants_names and plan.bigrams:
             grams = [(Occur.Should, Q.term_query(schema, "names", g)) for g in plan.bigrams]
             should.append((Occur.Should, Q.boolean_query(grams, minimum_number_should_match=plan.minimum_bigrams)))
-        if plan.folded:
+        if plan.wants_names:
             for key in dict.fromkeys([plan.folded, plan.core]):
                 should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "name_keys", key), BOOST_EXACT_NAME)))
             if plan.fuzzy_key:
                 fuzzy = Q.fuzzy_term_query(schema, "name_keys", plan.fuzzy_key, distance=FUZZY_DISTANCE)
                 should.append((Occur.Should, Q.boost_query(fuzzy, BOOST_FUZZY)))
-            should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "trade_names", plan.core), BOOST_TRADE_NAME)))
+            for key in plan.trade_keys:
+                trade = Q.term_query(schema, "trade_names", key)
+                should.append((Occur.Should, Q.boost_query(trade, BOOST_TRADE_NAME)))
         if plan.pinyin:
             should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "pinyin", plan.pinyin), BOOST_PINYIN)))
 

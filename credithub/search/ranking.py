@@ -51,7 +51,7 @@ def match_score(plan: QueryPlan, source: dict[str, Any]) -> tuple[float, str | N
     if plan.identifiers and not set(plan.identifiers).isdisjoint(source.get("ids", ())):
         return IDENTIFIER_SCORE, "identifier"
     best, matched = 0.0, None
-    if plan.folded:
+    if plan.wants_names:
         variants = source.get("variants") or {}
         for category, weight in CATEGORY_WEIGHTS.items():
             v = variants.get(category) or {}
@@ -65,7 +65,7 @@ def match_score(plan: QueryPlan, source: dict[str, Any]) -> tuple[float, str | N
 
 def highlight(name: str, plan: QueryPlan) -> str | None:
     """The display name, HTML-escaped, with the parts sharing bigrams with the query in <em>…</em>."""
-    if not plan.folded or not name:
+    if not plan.wants_names or not name:
         return None
     folded, origin = fold_with_offsets(name)
     grams = set(bigrams(plan.folded)) | set(plan.bigrams)
