@@ -332,10 +332,14 @@ def read_xml_file(
             if stopped:
                 return False
             if isinstance(error, UnicodeDecodeError):
+                truncated = final and error.reason == "unexpected end of data"
+                reason = (
+                    "文件被截断：最后一个字符不完整" if truncated
+                    else f"XML 无法按 {codec} 解码（{error.reason}），该文件其余部分无法读取"
+                )
+                bad = bytes(error.object)
                 yield spec.fault(
-                    f"{name} after record {counter['rec']}",
-                    f"XML 无法按 {codec} 解码（{error.reason}），该文件其余部分无法读取",
-                    chunk[max(0, error.start - 32): error.end + 32].hex(),
+                    f"{name} after record {counter['rec']}", reason, bad[max(0, error.start - 32): error.end + 32].hex()
                 )
                 return True
             if isinstance(error, ET.ParseError):
