@@ -43,7 +43,8 @@ def new_context(datadocs_dir: Path | None = None) -> Any:
             site_config={
                 "class_name": "SiteBuilder",
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(datadocs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {"class_name": "KeepingSiteIndexBuilder",
+                                       "module_name": "credithub.validation.site_index"},
             },
         )
     return context
