@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from functools import lru_cache
 
+from credithub.sandbox import identifiers as ids
 from credithub.sandbox.population import Company
 from credithub.sandbox.words import REGION_PREFIX
 
@@ -61,9 +62,14 @@ def id_variant(rng: random.Random, value: str) -> str | None:
     """The identifier typed wrongly: a wrong digit, case, width, separators, O for 0, or missing."""
     choice = rng.randrange(7)
     if choice == 0:
+        # A wrong digit the check character catches (a typo that still checks out is another company's code).
         digits = [i for i, ch in enumerate(value[:-1]) if ch.isdigit() and i >= 2]
-        i = rng.choice(digits)
-        return value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1:]
+        for _ in range(20):
+            i = rng.choice(digits)
+            typo = value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1:]
+            if not _checks_out(typo):
+                return typo
+        return None
     if choice == 1:
         return value.lower() if any(ch.isalpha() for ch in value) else value.translate(_FULL)
     if choice == 2:
@@ -75,6 +81,17 @@ def id_variant(rng: random.Random, value: str) -> str | None:
     if choice == 5:
         return value.replace("0", "O", 1)
     return None
+
+
+def _checks_out(value: str) -> bool:
+    compact = value.replace("-", "")
+    if len(compact) == 18:
+        return ids.uscc_is_valid(compact)
+    if len(compact) == 9:
+        return ids.org_code_is_valid(compact)
+    if len(compact) == 15:
+        return ids.reg_no_is_valid(compact) or ids.org_code_is_valid(compact[6:])
+    return False
 
 
 def bad_date(rng: random.Random, date: dt.date) -> str:
