@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import opencc
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 # Longest first: the first match wins. Value = canonical form (有限责任公司 and 有限公司 are one form).
 ORG_FORMS: tuple[tuple[str, str], ...] = (
+    ("股份有限责任公司", "股份有限公司"),
     ("股份有限公司", "股份有限公司"),
     ("有限责任公司", "有限公司"),
     ("有限公司", "有限公司"),
@@ -144,7 +144,7 @@ def place_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 @lru_cache(maxsize=1)
 def industry_words() -> tuple[str, ...]:
     """Industry words, longest first."""
-    text = resources.files("entity_resolution").joinpath("data/industry_words.txt").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "data" / "industry_words.txt").read_text(encoding="utf-8")
     words = {w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")}
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
@@ -187,14 +187,19 @@ def normalize_names(names: list[str]) -> list[str]:
 
 
 def _strip_region_prefix(text: str) -> tuple[str, str]:
-    """Peel administrative places off the front (广东省深圳市南山区…); returns (region, rest)."""
+    """Peel administrative places off the front (广东省深圳市南山区…); returns (region, rest).
+
+    A place is kept as the trade name when only an industry word would remain
+    (深圳市锦州家具有限公司: 锦州 is the trade name here, not the city).
+    """
     full, major_short, _ = place_names()
+    industries = _industry_set()[0]
     regions: list[str] = []
     for _ in range(3):
         found = ""
         for length in range(min(9, len(text) - 2), 1, -1):
             head = text[:length]
-            if head in full or head in major_short:
+            if (head in full or head in major_short) and text[length:] not in industries:
                 found = head
                 break
         if not found:
@@ -297,12 +302,7 @@ def parse_normalized(normalized: str) -> ParsedName:
     if not org_form:
         # No corporate form: a bare branch name (华信科技南山分公司) still has a branch.
         body, branch = _split_bare_branch(body)
-    prefix_region, stripped = _strip_region_prefix(body)
-    # 中山科技有限公司: when only an industry word would remain, the place is the trade name.
-    if prefix_region and stripped not in _industry_set()[0]:
-        body = stripped
-    else:
-        prefix_region = ""
+    prefix_region, body = _strip_region_prefix(body)
     # Leftover bracketed notes (e.g. an English name) are not part of the trade name.
     body = _BRACKETED.sub("", body) or body
     trade, industry = _split_industry(body)

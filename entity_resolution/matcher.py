@@ -1,0 +1,721 @@
+"""The matcher: groups records into companies, incrementally, in memory, without a database.
+
+Evidence order:
+1. Valid identifiers (USCC; organization code, also read out of a USCC or a tax number;
+   legacy registration number). An identifier that fails its check is never a key.
+2. Names, parsed into trade name + industry + branch (the "name key"), blocked three ways:
+   exact name key, and one-character deletions (a single-character typo). A typo scores
+   higher when the two characters sound alike (input-method homophones: 华→化, 科→可) or
+   share their initial (信→讯). Candidates are adjusted by supporting fields (legal
+   representative, date established, address); an exact name beats any typo.
+
+Hard constraints (checked on every link and every merge):
+- never two different valid USCCs (nor two different organization codes / registration numbers) in one entity;
+- a branch never joins its parent by name (the branch suffix is part of the name key);
+- two master-register records never merge by name alone (the register has one row per company);
+- steward judgments: `not_same` pairs never share an entity, `split` records stay alone,
+  `same` pairs are merged whatever the algorithm thinks.
+
+Entity ids are derived from the strongest identifier of the record that created the
+entity (else from the record key), so the same data in the same order gives the same ids.
+A merge keeps the stronger entity's id and records a redirect from the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from entity_resolution.identifiers import ParsedId, classify_identifier, parse_identifier
+from entity_resolution.names import ParsedName, normalize_name, parse_normalized, place_names
+
+_KEY_RANK = {"uscc": 3, "org": 2, "reg": 1}
+_FIELDS = (("uscc", "uscc"), ("org_code", "org_code"), ("reg_no", "reg_no"), ("tax_no", "tax_no"))
+
+
+# ---------------------------------------------------------------- inputs and outputs
+
+
+@dataclass(slots=True)
+class MatchRecord:
+    """One source record as the matcher sees it. `key` is unique across all sources."""
+
+    key: str
+    name: str | None = None
+    former_names: tuple[str, ...] = ()
+    uscc: str | None = None
+    reg_no: str | None = None
+    org_code: str | None = None
+    tax_no: str | None = None
+    address: str | None = None
+    legal_rep: str | None = None
+    established: str | None = None
+    is_register: bool = False
+    department: str | None = None
+
+
+@dataclass(slots=True)
+class Flag:
+    """Evidence for the stewards. kind: invalid_identifier | identifier_name_conflict | identifier_conflict | ambiguous_name."""
+
+    kind: str
+    record_key: str
+    evidence: dict[str, object]
+
+
+@dataclass(slots=True)
+class Decision:
+    record_key: str
+    entity_id: str
+    method: str  # identifier | name | judgment | new | split
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherConfig:
+    """Scoring knobs. Calibrated on sandbox ground truth (`credithub eval er --sweep`), not per record."""
+
+    accept: float = 0.9
+    """A name candidate must score at least this to be linked."""
+    margin: float = 0.04
+    """…and beat the next entity by this much (else the name is ambiguous)."""
+    exact: float = 1.0
+    homophone: float = 0.95
+    near_homophone: float = 0.9
+    one_edit: float = 0.85
+    min_core_len_fuzzy: int = 3
+    alias_weight: float = 0.95
+    """Score factor for names the entity got from other departments (not the register / its identifiers)."""
+    conflict_below: float = 0.6
+    """A record whose name scores below this against its identifier's entity is a conflict."""
+    legal_rep_bonus: float = 0.1
+    established_bonus: float = 0.05
+    established_penalty: float = 0.2
+    address_bonus: float = 0.05
+    region_penalty: float = 0.5
+
+
+@dataclass(slots=True)
+class Judgments:
+    """Steward decisions over record keys; they always override the matcher."""
+
+    same: list[tuple[str, str]] = field(default_factory=list)
+    not_same: list[tuple[str, str]] = field(default_factory=list)
+    split: set[str] = field(default_factory=set)
+
+    def partners(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        must: dict[str, set[str]] = {}
+        cannot: dict[str, set[str]] = {}
+        for a, b in self.same:
+            must.setdefault(a, set()).add(b)
+            must.setdefault(b, set()).add(a)
+        for a, b in self.not_same:
+            cannot.setdefault(a, set()).add(b)
+            cannot.setdefault(b, set()).add(a)
+        return must, cannot
+
+
+# ---------------------------------------------------------------- internal state
+
+
+@dataclass(slots=True)
+class _Prepared:
+    rec: MatchRecord
+    ids: list[ParsedId]  # valid identifiers
+    invalid: list[ParsedId]
+    keys: dict[str, str]  # kind -> value  (uscc / org / reg)
+    names: list[ParsedName]  # primary first, then former names
+
+
+@dataclass(slots=True)
+class _Entity:
+    id: str
+    seq: int
+    strength: int
+    records: list[str] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)  # name key -> weight (1.0 primary, lower alias)
+    legal_reps: set[str] = field(default_factory=set)
+    established: set[str] = field(default_factory=set)
+    addresses: list[str] = field(default_factory=list)
+    register_records: int = 0
+    cannot: set[str] = field(default_factory=set)
+    pinned: bool = False  # split-out record: nothing joins it
+
+
+def name_key(p: ParsedName) -> str:
+    return f"{p.core}|{p.branch}"
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(ch: str) -> str:
+    return lazy_pinyin(ch)[0]
+
+
+def pinyin_key(key: str) -> str:
+    return " ".join(_char_pinyin(c) for c in key)
+
+
+def _deletions(key: str) -> list[str]:
+    return [key[:i] + key[i + 1 :] for i in range(len(key)) if key[i] != "|"]
+
+
+def entity_id_for(seed: str) -> str:
+    return "ent_" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
+
+
+def _prepare(rec: MatchRecord) -> _Prepared:
+    ids: list[ParsedId] = []
+    invalid: list[ParsedId] = []
+    for attr, kind in _FIELDS:
+        raw = getattr(rec, attr)
+        if not raw or not str(raw).strip():
+            continue
+        raw = str(raw)
+        labelled = parse_identifier(raw, kind)  # type: ignore[arg-type]
+        if labelled is not None:
+            # It has the shape of its column's kind: a failed check is a typo, never another kind by luck
+            # (a mistyped 15-digit tax number can pass the registration-number check one time in ten).
+            (ids if labelled.valid else invalid).append(labelled)
+            continue
+        # Another shape: departments put codes in the wrong column (a USCC in a tax-number field).
+        readings = classify_identifier(raw)
+        other = next((p for p in readings if p.valid), None)
+        if other is not None:
+            ids.append(other)
+        else:
+            invalid.append(readings[0] if readings else _unparseable(raw, kind))
+    keys: dict[str, str] = {}
+    for p in sorted(ids, key=lambda p: -_KEY_RANK[p.key.split(":", 1)[0]]):
+        for k in _keys_of(p):
+            kind, value = k.split(":", 1)
+            keys.setdefault(kind, value)
+    names: list[ParsedName] = []
+    seen: set[str] = set()
+    for raw_name in ((rec.name,) if rec.name else ()) + tuple(rec.former_names):
+        if not raw_name or not raw_name.strip():
+            continue
+        parsed = parse_normalized(normalize_name(raw_name))
+        if not parsed.core:
+            continue
+        nk = name_key(parsed)
+        if nk not in seen:
+            seen.add(nk)
+            names.append(parsed)
+    return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=names)
+
+
+def _unparseable(raw: str, kind: str) -> ParsedId:
+    from entity_resolution.identifiers import clean_identifier
+
+    return ParsedId(kind=kind, raw=raw, value=clean_identifier(raw), valid=False, reason="证照号码格式不符")  # type: ignore[arg-type]
+
+
+def _keys_of(p: ParsedId) -> list[str]:
+    keys = [p.key]
+    if p.kind == "uscc" and p.org_code:
+        keys.append(f"org:{p.org_code}")
+    return keys
+
+
+# ---------------------------------------------------------------- the resolver
+
+
+class Resolver:
+    """Incremental entity resolution over an in-memory index."""
+
+    def __init__(self, config: MatcherConfig | None = None, judgments: Judgments | None = None) -> None:
+        self.config = config or MatcherConfig()
+        self.judgments = judgments or Judgments()
+        self._must, self._cannot = self.judgments.partners()
+        self.entities: dict[str, _Entity] = {}
+        self.redirects: dict[str, str] = {}
+        self.record_entity: dict[str, str] = {}
+        self.prepared: dict[str, _Prepared] = {}
+        self.flags: list[Flag] = []
+        self.merges: list[tuple[str, str]] = []  # (loser, survivor)
+        self.touched: set[str] = set()
+        self._id_index: dict[str, str] = {}
+        self._name_index: dict[str, dict[str, None]] = {}  # name key -> entity ids (ordered set)
+        self._parsed_keys: dict[str, ParsedName] = {}
+        self._deletion_index: dict[str, list[str]] = {}
+        self._seq = 0
+        self._major_regions = place_names()[1]
+
+    # ------------------------------------------------------------ public API
+
+    def resolve(self, entity_id: str) -> str:
+        """Follow merge redirects to the surviving entity id."""
+        seen = entity_id
+        while seen in self.redirects:
+            seen = self.redirects[seen]
+        if seen != entity_id:
+            self.redirects[entity_id] = seen  # path compression
+        return seen
+
+    def entity_of(self, record_key: str) -> str:
+        return self.resolve(self.record_entity[record_key])
+
+    def add_many(self, records: Iterable[MatchRecord]) -> list[Decision]:
+        """Resolve a batch; processing order is priority order, so the result does not depend on input order."""
+        prepared = [_prepare(r) for r in records]
+        prepared.sort(key=_priority)
+        return [self._add_prepared(p) for p in prepared]
+
+    def add(self, record: MatchRecord) -> Decision:
+        """Match one new record against the existing entities (the incremental path)."""
+        return self._add_prepared(_prepare(record))
+
+    def attach(self, record: MatchRecord, entity_id: str) -> None:
+        """Load an already-resolved record into the index under its stored entity (no matching)."""
+        p = _prepare(record)
+        ent = self.entities.get(entity_id)
+        if ent is None:
+            ent = self._new_entity_with_id(entity_id, _strength(p))
+        self._link(p, ent, quiet=True)
+
+    def add_redirect(self, loser: str, survivor: str) -> None:
+        """Load a stored merge (loser entity now lives on as survivor)."""
+        if loser != survivor:
+            self.redirects[loser] = survivor
+
+    def detach(self, record_key: str) -> str | None:
+        """Take a record out of its entity (a steward judgment moved it); returns the old entity id."""
+        old = self.record_entity.pop(record_key, None)
+        if old is None:
+            return None
+        old = self.resolve(old)
+        ent = self.entities[old]
+        remaining = [k for k in ent.records if k != record_key]
+        # Rebuild the entity's evidence from what is left so it stops attracting the moved record's twins.
+        fresh = _Entity(id=ent.id, seq=ent.seq, strength=0, pinned=ent.pinned)
+        self.entities[old] = fresh
+        for k in remaining:
+            self._link(self.prepared[k], fresh, quiet=True)
+        self.touched.add(old)
+        return old
+
+    def enforce_judgments(self) -> list[Decision]:
+        """Make the current state obey every judgment (after `attach`ing stored links); returns moves."""
+        moved: list[Decision] = []
+        for key in sorted(self.judgments.split):
+            if key not in self.record_entity:
+                continue
+            ent = self.entities[self.entity_of(key)]
+            if len(ent.records) > 1:
+                self.detach(key)
+                moved.append(self._add_prepared(self.prepared[key]))
+            else:
+                ent.pinned = True
+        for a, b in self.judgments.not_same:
+            if a in self.record_entity and b in self.record_entity and self.entity_of(a) == self.entity_of(b):
+                self.detach(b)
+                moved.append(self._add_prepared(self.prepared[b]))
+        for a, b in self.judgments.same:
+            if a in self.record_entity and b in self.record_entity:
+                ea, eb = self.entity_of(a), self.entity_of(b)
+                if ea != eb:
+                    self._merge(ea, eb, forced=True)
+        return moved
+
+    def clusters(self) -> dict[str, str]:
+        """record key -> surviving entity id."""
+        return {k: self.resolve(e) for k, e in self.record_entity.items()}
+
+    # ------------------------------------------------------------ core
+
+    def _add_prepared(self, p: _Prepared) -> Decision:
+        rec = p.rec
+        self.prepared[rec.key] = p
+        for bad in p.invalid:
+            self.flags.append(Flag("invalid_identifier", rec.key, {
+                "kind": bad.kind, "value": bad.raw, "normalized": bad.value, "reason_zh": bad.reason,
+                "department": rec.department,
+            }))
+        if rec.key in self.judgments.split:
+            ent = self._create(p, seed=f"split:{rec.key}", pinned=True)
+            self._link(p, ent)
+            return Decision(rec.key, ent.id, "split", None)
+
+        decision = self._match_identifiers(p)
+        if decision is None:
+            decision = self._match_name(p)
+        if decision is None:
+            ent = self._create(p)
+            self._link(p, ent)
+            decision = Decision(rec.key, ent.id, "new", None)
+        # Steward "same" judgments pull the partner's entity in, whatever the evidence.
+        for partner in sorted(self._must.get(rec.key, ())):
+            if partner in self.record_entity:
+                other = self.entity_of(partner)
+                mine = self.entity_of(rec.key)
+                if other != mine:
+                    survivor = self._merge(mine, other, forced=True)
+                    decision = Decision(rec.key, survivor, "judgment", None)
+        decision.entity_id = self.entity_of(rec.key)
+        return decision
+
+    def _match_identifiers(self, p: _Prepared) -> Decision | None:
+        hits: list[tuple[int, str, str]] = []  # (rank, key, entity id)
+        for kind, value in p.keys.items():
+            eid = self._id_index.get(f"{kind}:{value}")
+            if eid is None:
+                continue
+            eid = self.resolve(eid)
+            if self.entities[eid].keys.get(kind) != value:
+                continue  # stale index entry (entity rebuilt after a detach)
+            hits.append((_KEY_RANK[kind], f"{kind}:{value}", eid))
+        if not hits:
+            return None
+        hits.sort(key=lambda h: -h[0])
+        target = hits[0][2]
+        rec = p.rec
+        conflict = False
+        # The name must not clearly belong to another company.
+        if p.names and self.entities[target].names:
+            score = self._best_name_score(p, self.entities[target])
+            if score < self.config.conflict_below:
+                # The identifier may be the wrong company's: look for the name without trusting it.
+                elsewhere = self._find_by_name(p, exclude=target, trust_keys=False)
+                evidence: dict[str, object] = {
+                    "identifier": hits[0][1], "identifier_entity": target, "name": rec.name,
+                    "entity_names": sorted(self.entities[target].names)[:5], "name_score": round(score, 3),
+                    "department": rec.department,
+                }
+                if elsewhere is not None:
+                    eid, nscore = elsewhere
+                    evidence["name_entity"] = eid
+                    self.flags.append(Flag("identifier_name_conflict", rec.key, evidence))
+                    self._link(p, self.entities[eid], index_keys=False)
+                    return Decision(rec.key, eid, "name", nscore)
+                self.flags.append(Flag("identifier_name_conflict", rec.key, evidence))
+                conflict = True
+        if not self._compatible_record(p, self.entities[target]):
+            # A judgment forbids it: the identifier is not enough.
+            return None
+        self._link(p, self.entities[target])
+        survivor = target
+        for _, key, eid in hits[1:]:
+            eid = self.resolve(eid)
+            survivor = self.resolve(survivor)
+            if eid == survivor:
+                continue
+            if self._compatible(self.entities[survivor], self.entities[eid]):
+                survivor = self._merge(survivor, eid)
+            else:
+                self.flags.append(Flag("identifier_conflict", rec.key, {
+                    "identifier": key, "entity": eid, "kept_entity": survivor, "department": rec.department,
+                }))
+        if not conflict:
+            survivor = self._bridge_by_name(p, self.resolve(survivor))
+        return Decision(rec.key, self.resolve(survivor), "identifier", 1.0)
+
+    def _bridge_by_name(self, p: _Prepared, survivor: str) -> str:
+        """An identifier-backed record whose exact name is another entity's primary name joins the two.
+
+        This is what makes the outcome independent of arrival order: a register row with a
+        mistyped USCC and a tax row with the right one describe the same company.
+        """
+        for parsed in p.names[:1]:
+            nk = name_key(parsed)
+            for eid in list(self._name_index.get(nk, ())):
+                eid = self.resolve(eid)
+                if eid == survivor:
+                    continue
+                other = self.entities[eid]
+                if other.names.get(nk, 0.0) < 1.0:
+                    continue
+                ent = self.entities[survivor]
+                if ent.register_records and other.register_records:
+                    continue
+                if self._compatible(ent, other):
+                    survivor = self._merge(survivor, eid)
+        return survivor
+
+    def _match_name(self, p: _Prepared) -> Decision | None:
+        found = self._find_by_name(p)
+        if found is None:
+            return None
+        eid, score = found
+        self._link(p, self.entities[eid])
+        return Decision(p.rec.key, eid, "name", score)
+
+    def _find_by_name(
+        self, p: _Prepared, exclude: str | None = None, *, trust_keys: bool = True
+    ) -> tuple[str, float] | None:
+        if not p.names:
+            return None
+        cfg = self.config
+        # entity -> (exact name key match?, score). An exact match outranks any typo match.
+        best: dict[str, tuple[bool, float]] = {}
+        for i, parsed in enumerate(p.names):
+            own = name_key(parsed)
+            factor = 1.0 if i == 0 else cfg.alias_weight
+            for cand in self._candidate_keys(own):
+                cparsed = self._parsed_keys[cand]
+                base = self._name_score(parsed, cparsed, own, cand)
+                if base <= 0:
+                    continue
+                exact = cand == own
+                for eid in self._name_index.get(cand, ()):
+                    eid = self.resolve(eid)
+                    if eid == exclude:
+                        continue
+                    ent = self.entities[eid]
+                    weight = ent.names.get(cand)
+                    if weight is None:
+                        continue
+                    score = (exact, base * factor * weight + self._support(p.rec, ent))
+                    if score > best.get(eid, (False, 0.0)):
+                        best[eid] = score
+        if not best:
+            return None
+        ranked = sorted(best.items(), key=lambda kv: (not kv[1][0], -kv[1][1], kv[0]))
+        for pos, (eid, (exact, score)) in enumerate(ranked):
+            if score < cfg.accept:
+                if exact:
+                    continue
+                return None
+            ent = self.entities[eid]
+            if not self._compatible_record(p, ent, trust_keys) or (p.rec.is_register and ent.register_records):
+                continue
+            runner = next(
+                (s for e, (x, s) in ranked[pos + 1 :]
+                 if x == exact and self._compatible_record(p, self.entities[e], trust_keys)),
+                0.0,
+            )
+            if score - runner < cfg.margin:
+                self.flags.append(Flag("ambiguous_name", p.rec.key, {
+                    "name": p.rec.name, "candidates": [e for e, _ in ranked[pos : pos + 3]],
+                    "scores": [round(s, 3) for _, (_, s) in ranked[pos : pos + 3]], "department": p.rec.department,
+                }))
+                return None
+            return eid, score
+        return None
+
+    def _candidate_keys(self, own: str) -> list[str]:
+        out: dict[str, None] = {}
+        if own in self._parsed_keys:
+            out[own] = None
+        for d in [own, *_deletions(own)]:
+            for k in self._deletion_index.get(d, ()):
+                out[k] = None
+        return list(out)
+
+    def _name_score(self, a: ParsedName, b: ParsedName, ka: str, kb: str) -> float:
+        cfg = self.config
+        if bool(a.branch) != bool(b.branch):
+            return 0.0  # a branch is never its parent
+        if ka == kb:
+            score = cfg.exact
+        else:
+            if a.trade_name == b.trade_name and a.industry and b.industry and a.industry != b.industry:
+                return 0.0  # 华信科技 vs 华信电子: another company
+            if len(a.core) < cfg.min_core_len_fuzzy or len(b.core) < cfg.min_core_len_fuzzy:
+                return 0.0
+            if Levenshtein.distance(ka, kb, score_cutoff=1) <= 1:
+                score = self._typo_score(ka, kb)
+            else:
+                # Two or more characters apart is another name (晨通 vs 晨同 科技 are two companies).
+                return 0.0
+        if a.region and b.region and a.region != b.region and a.region in self._major_regions and b.region in self._major_regions:
+            score *= cfg.region_penalty
+        return score
+
+    def _typo_score(self, ka: str, kb: str) -> float:
+        """One character differs: a homophone (input method) or a near-homophone scores higher."""
+        cfg = self.config
+        if len(ka) != len(kb):
+            return cfg.one_edit
+        i = next(i for i, (x, y) in enumerate(zip(ka, kb, strict=True)) if x != y)
+        pa, pb = _char_pinyin(ka[i]), _char_pinyin(kb[i])
+        if pa == pb:
+            return cfg.homophone
+        if pa[:1] == pb[:1] and pa[:1].isalpha() and pa[:1].islower():
+            return cfg.near_homophone
+        return cfg.one_edit
+
+    def _best_name_score(self, p: _Prepared, ent: _Entity) -> float:
+        """Loose similarity of the record's names to the entity's (for conflict detection only)."""
+        best = 0.0
+        for parsed in p.names:
+            own = name_key(parsed)
+            for cand in ent.names:
+                if cand == own:
+                    return 1.0
+                cp = self._parsed_keys[cand]
+                if bool(cp.branch) != bool(parsed.branch):
+                    continue
+                if cp.trade_name == parsed.trade_name and cp.industry and parsed.industry and cp.industry != parsed.industry:
+                    continue
+                best = max(best, fuzz.ratio(own, cand) / 100.0)
+        return best
+
+    def _support(self, rec: MatchRecord, ent: _Entity) -> float:
+        cfg = self.config
+        bonus = 0.0
+        if rec.legal_rep and ent.legal_reps:
+            if rec.legal_rep.strip() in ent.legal_reps:
+                bonus += cfg.legal_rep_bonus
+        if rec.established and ent.established:
+            bonus += cfg.established_bonus if rec.established in ent.established else -cfg.established_penalty
+        if rec.address and ent.addresses:
+            addr = normalize_name(rec.address)
+            if any(fuzz.ratio(addr, a) >= 90 for a in ent.addresses):
+                bonus += cfg.address_bonus
+        return bonus
+
+    # ------------------------------------------------------------ constraints
+
+    def _compatible_record(self, p: _Prepared, ent: _Entity, trust_keys: bool = True) -> bool:
+        if ent.pinned:
+            return False
+        if trust_keys:
+            for kind, value in p.keys.items():
+                have = ent.keys.get(kind)
+                if have is not None and have != value:
+                    return False
+        cannot = self._cannot.get(p.rec.key)
+        if cannot and any(r in cannot for r in ent.records):
+            return False
+        if ent.cannot and p.rec.key in ent.cannot:
+            return False
+        return True
+
+    def _compatible(self, a: _Entity, b: _Entity) -> bool:
+        if a.pinned or b.pinned:
+            return False
+        for kind, value in a.keys.items():
+            other = b.keys.get(kind)
+            if other is not None and other != value:
+                return False
+        if a.cannot and any(r in a.cannot for r in b.records):
+            return False
+        if b.cannot and any(r in b.cannot for r in a.records):
+            return False
+        return True
+
+    # ------------------------------------------------------------ mutation
+
+    def _create(self, p: _Prepared, seed: str | None = None, pinned: bool = False) -> _Entity:
+        if seed is None:
+            seed = next((f"{k}:{v}" for k, v in p.keys.items()), f"record:{p.rec.key}")
+        eid = entity_id_for(seed)
+        n = 1
+        while eid in self.entities or eid in self.redirects:
+            n += 1
+            eid = entity_id_for(f"{seed}#{n}")
+        ent = self._new_entity_with_id(eid, _strength(p))
+        ent.pinned = pinned
+        return ent
+
+    def _new_entity_with_id(self, eid: str, strength: int) -> _Entity:
+        self._seq += 1
+        ent = _Entity(id=eid, seq=self._seq, strength=strength)
+        self.entities[eid] = ent
+        return ent
+
+    def _link(self, p: _Prepared, ent: _Entity, *, quiet: bool = False, index_keys: bool = True) -> None:
+        rec = p.rec
+        self.prepared[rec.key] = p
+        self.record_entity[rec.key] = ent.id
+        ent.records.append(rec.key)
+        if not quiet:
+            self.touched.add(ent.id)
+        if rec.is_register:
+            ent.register_records += 1
+        cannot = self._cannot.get(rec.key)
+        if cannot:
+            ent.cannot |= cannot
+        if ent.pinned:
+            return
+        if index_keys:
+            for kind, value in p.keys.items():
+                ent.keys.setdefault(kind, value)
+                ent.strength = max(ent.strength, _KEY_RANK[kind])
+                idx_key = f"{kind}:{value}"
+                current = self._id_index.get(idx_key)
+                if current is None or self.entities.get(self.resolve(current), ent).keys.get(kind) != value:
+                    self._id_index[idx_key] = ent.id
+        # Names from the register or from identifier-backed records are primary; others are aliases.
+        weight = 1.0 if (rec.is_register or (p.keys and not ent.names)) else self.config.alias_weight
+        for i, parsed in enumerate(p.names):
+            self._index_name(parsed, ent, weight if i == 0 else weight * self.config.alias_weight)
+        if rec.legal_rep:
+            ent.legal_reps.add(rec.legal_rep.strip())
+        if rec.established:
+            ent.established.add(rec.established)
+        if rec.address and len(ent.addresses) < 4:
+            addr = normalize_name(rec.address)
+            if addr not in ent.addresses:
+                ent.addresses.append(addr)
+
+    def _index_name(self, parsed: ParsedName, ent: _Entity, weight: float) -> None:
+        nk = name_key(parsed)
+        if ent.names.get(nk, 0.0) < weight:
+            ent.names[nk] = weight
+        bucket = self._name_index.get(nk)
+        if bucket is None:
+            self._name_index[nk] = {ent.id: None}
+            self._parsed_keys[nk] = parsed
+            for d in [nk, *_deletions(nk)]:
+                self._deletion_index.setdefault(d, []).append(nk)
+        elif ent.id not in bucket:
+            bucket[ent.id] = None
+
+    def _merge(self, a: str, b: str, *, forced: bool = False) -> str:
+        a, b = self.resolve(a), self.resolve(b)
+        if a == b:
+            return a
+        ea, eb = self.entities[a], self.entities[b]
+        survivor, loser = (ea, eb) if (-ea.strength, ea.seq) <= (-eb.strength, eb.seq) else (eb, ea)
+        if forced and (survivor.pinned or loser.pinned):
+            survivor.pinned = loser.pinned = False
+        for k in loser.records:
+            self.record_entity[k] = survivor.id
+        survivor.records.extend(loser.records)
+        for kind, value in loser.keys.items():
+            survivor.keys.setdefault(kind, value)
+            self._id_index[f"{kind}:{value}"] = survivor.id
+        for nk, w in loser.names.items():
+            if survivor.names.get(nk, 0.0) < w:
+                survivor.names[nk] = w
+            self._name_index[nk][survivor.id] = None
+        survivor.strength = max(survivor.strength, loser.strength)
+        survivor.legal_reps |= loser.legal_reps
+        survivor.established |= loser.established
+        survivor.addresses.extend(a for a in loser.addresses if a not in survivor.addresses)
+        survivor.register_records += loser.register_records
+        survivor.cannot |= loser.cannot
+        del self.entities[loser.id]
+        self.redirects[loser.id] = survivor.id
+        self.merges.append((loser.id, survivor.id))
+        self.touched.add(survivor.id)
+        self.touched.discard(loser.id)
+        return survivor.id
+
+
+def _strength(p: _Prepared) -> int:
+    return max((_KEY_RANK[k] for k in p.keys), default=0)
+
+
+def _priority(p: _Prepared) -> tuple[int, int, str]:
+    """Register rows first (they carry the crosswalk and former names), then identifier-backed rows."""
+    rec = p.rec
+    group = 0 if rec.is_register else 1 if "uscc" in p.keys else 2 if p.keys else 3
+    return (group, -len(p.keys), rec.key)
+
+
+def resolve_records(
+    records: Iterable[MatchRecord], config: MatcherConfig | None = None, judgments: Judgments | None = None
+) -> Resolver:
+    """Resolve a whole batch in memory; `.clusters()` on the result maps record keys to entity ids."""
+    resolver = Resolver(config, judgments)
+    resolver.add_many(records)
+    return resolver
