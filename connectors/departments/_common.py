@@ -88,8 +88,15 @@ def event_date(*candidates: Any, fallback: dt.date | None = None) -> dt.date:
     return fallback or dt.date(1970, 1, 1)
 
 
-def canonical(department: str, dataset: str, staged: Mapping[str, Any], *, name_field: str = "name",
-              events: list[CreditEvent] | None = None, **fields: Any) -> CanonicalRecord:
+def canonical(
+    department: str,
+    dataset: str,
+    staged: Mapping[str, Any],
+    *,
+    name_field: str = "name",
+    events: list[CreditEvent] | None = None,
+    **fields: Any,
+) -> CanonicalRecord:
     """A CanonicalRecord with the record id and name taken from the staged row."""
     clean = {k: (text(v) if isinstance(v, str) else v) for k, v in fields.items()}
     return CanonicalRecord(
@@ -107,10 +114,24 @@ def attrs(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != ""}
 
 
-def event(event_type: str, date: dt.date, title: str, severity: str = "neutral", *,
-          end_date: dt.date | None = None, private: tuple[str, ...] = (), **attributes: Any) -> CreditEvent:
+def event(
+    event_type: str,
+    date: dt.date,
+    title: str,
+    severity: str = "neutral",
+    *,
+    end_date: dt.date | None = None,
+    private: tuple[str, ...] = (),
+    **attributes: Any,
+) -> CreditEvent:
     """A credit event; `private` names attribute keys a public view must never show."""
     a = attrs(**attributes)
-    return CreditEvent(event_type=event_type, date=date, end_date=end_date, title=title,
-                       severity=severity,  # type: ignore[arg-type]
-                       attributes=a, private_fields=[k for k in private if k in a])
+    return CreditEvent(
+        event_type=event_type,
+        date=date,
+        end_date=end_date,
+        title=title,
+        severity=severity,  # type: ignore[arg-type]
+        attributes=a,
+        private_fields=[k for k in private if k in a],
+    )

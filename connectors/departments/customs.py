@@ -21,15 +21,28 @@ class CreditGrades(XmlFileStream):
     pattern = "credit_grades_*.xml"
     record_tag = "Enterprise"
     cursor_field = "updated_at"
-    fields = {"SeqNo": "record_id", "CustomsCode": "customs_code", "SocialCreditCode": "uscc", "EntName": "name",
-              "CreditGrade": "grade", "EffectiveDate": "effective_date", "UpdateTime": "updated_at"}
+    fields = {
+        "SeqNo": "record_id",
+        "CustomsCode": "customs_code",
+        "SocialCreditCode": "uscc",
+        "EntName": "name",
+        "CreditGrade": "grade",
+        "EffectiveDate": "effective_date",
+        "UpdateTime": "updated_at",
+    }
     required_columns = ("SeqNo", "EntName", "CreditGrade")
     identifier_fields = {"uscc": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         grade = text(staged.get("grade")) or ""
-        ev = event("customs_grade", event_date(staged.get("effective_date"), staged.get("updated_at")), f"海关信用等级：{grade}",
-                   GRADE_SEVERITY.get(grade, "neutral"), rating=grade, customs_code=text(staged.get("customs_code")))
+        ev = event(
+            "customs_grade",
+            event_date(staged.get("effective_date"), staged.get("updated_at")),
+            f"海关信用等级：{grade}",
+            GRADE_SEVERITY.get(grade, "neutral"),
+            rating=grade,
+            customs_code=text(staged.get("customs_code")),
+        )
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
 
 
@@ -39,15 +52,28 @@ class Penalties(XmlFileStream):
     pattern = "penalties_*.xml"
     record_tag = "Case"
     cursor_field = "updated_at"
-    fields = {"CaseNo": "record_id", "SocialCreditCode": "uscc", "EntName": "name", "Violation": "violation",
-              "PenaltyAmount": "amount", "DecisionDate": "decision_date", "UpdateTime": "updated_at"}
+    fields = {
+        "CaseNo": "record_id",
+        "SocialCreditCode": "uscc",
+        "EntName": "name",
+        "Violation": "violation",
+        "PenaltyAmount": "amount",
+        "DecisionDate": "decision_date",
+        "UpdateTime": "updated_at",
+    }
     required_columns = ("CaseNo", "EntName", "DecisionDate")
     identifier_fields = {"uscc": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
-        ev = event("customs_penalty", event_date(staged.get("decision_date"), staged.get("updated_at")),
-                   f"海关行政处罚：{text(staged.get('violation')) or ''}", "general", case_no=str(staged["record_id"]),
-                   violation=text(staged.get("violation")), amount=parse_float(staged.get("amount")))
+        ev = event(
+            "customs_penalty",
+            event_date(staged.get("decision_date"), staged.get("updated_at")),
+            f"海关行政处罚：{text(staged.get('violation')) or ''}",
+            "general",
+            case_no=str(staged["record_id"]),
+            violation=text(staged.get("violation")),
+            amount=parse_float(staged.get("amount")),
+        )
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
 
 

@@ -20,17 +20,32 @@ class FireInspections(SqlStream):
     title = "消防监督检查"
     table = "t_xf_jcjl"
     cursor_field = "updated_at"
-    fields = {"jcid": "record_id", "dwmc": "name", "zzjgdm": "org_code", "dwdz": "address", "jcrq": "check_date",
-              "jcjg": "result", "wtms": "issue", "gxsj": "updated_at"}
+    fields = {
+        "jcid": "record_id",
+        "dwmc": "name",
+        "zzjgdm": "org_code",
+        "dwdz": "address",
+        "jcrq": "check_date",
+        "jcjg": "result",
+        "wtms": "issue",
+        "gxsj": "updated_at",
+    }
     required_columns = ("jcid", "dwmc", "jcrq", "jcjg")
     identifier_fields = {"org_code": "org_code"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         result = text(staged.get("result")) or ""
-        ev = event("fire_safety_inspection", event_date(staged.get("check_date"), staged.get("updated_at")), f"消防监督检查：{result}",
-                   RESULT_SEVERITY.get(result, "neutral"), result=result, issue=text(staged.get("issue")))
-        return canonical(DEPT, self.name, staged, events=[ev], org_code=staged.get("org_code"),
-                         address=staged.get("address"))
+        ev = event(
+            "fire_safety_inspection",
+            event_date(staged.get("check_date"), staged.get("updated_at")),
+            f"消防监督检查：{result}",
+            RESULT_SEVERITY.get(result, "neutral"),
+            result=result,
+            issue=text(staged.get("issue")),
+        )
+        return canonical(
+            DEPT, self.name, staged, events=[ev], org_code=staged.get("org_code"), address=staged.get("address")
+        )
 
 
 class FirePenalties(SqlStream):
@@ -38,17 +53,32 @@ class FirePenalties(SqlStream):
     title = "消防行政处罚"
     table = "t_xf_xzcf"
     cursor_field = "updated_at"
-    fields = {"cfid": "record_id", "jdswh": "case_no", "dwmc": "name", "tyshxydm": "uscc", "wfxw": "violation",
-              "cfzl": "penalty_type", "fkje": "amount", "cfrq": "decision_date", "gxsj": "updated_at"}
+    fields = {
+        "cfid": "record_id",
+        "jdswh": "case_no",
+        "dwmc": "name",
+        "tyshxydm": "uscc",
+        "wfxw": "violation",
+        "cfzl": "penalty_type",
+        "fkje": "amount",
+        "cfrq": "decision_date",
+        "gxsj": "updated_at",
+    }
     required_columns = ("cfid", "dwmc", "cfrq")
     identifier_fields = {"uscc": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         kind = text(staged.get("penalty_type")) or ""
-        ev = event("fire_safety_penalty", event_date(staged.get("decision_date"), staged.get("updated_at")),
-                   f"消防行政处罚（{kind}）：{text(staged.get('violation')) or ''}",
-                   "serious" if kind == "责令停产停业" else "general", case_no=text(staged.get("case_no")),
-                   violation=text(staged.get("violation")), penalty=kind, amount=parse_float(staged.get("amount")))
+        ev = event(
+            "fire_safety_penalty",
+            event_date(staged.get("decision_date"), staged.get("updated_at")),
+            f"消防行政处罚（{kind}）：{text(staged.get('violation')) or ''}",
+            "serious" if kind == "责令停产停业" else "general",
+            case_no=text(staged.get("case_no")),
+            violation=text(staged.get("violation")),
+            penalty=kind,
+            amount=parse_float(staged.get("amount")),
+        )
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
 
 

@@ -19,21 +19,42 @@ GRADE_SEVERITY = {"AAA": "positive", "AA": "positive", "A": "neutral", "B": "min
 class Ratings(HttpJsonStream):
     name = "ratings"
     title = "道路运输企业质量信誉考核"
-    endpoint = HttpEndpoint(path="/ratings", paging="cursor", records_path="data", size_param="limit",
-                            cursor_param="cursor", next_cursor_path="next_cursor", since_param="updated_since",
-                            sorted_by_cursor=True)
+    endpoint = HttpEndpoint(
+        path="/ratings",
+        paging="cursor",
+        records_path="data",
+        size_param="limit",
+        cursor_param="cursor",
+        next_cursor_path="next_cursor",
+        since_param="updated_since",
+        sorted_by_cursor=True,
+    )
     cursor_field = "updated_at"
-    fields = {"id": "record_id", "enterpriseName": "name", "uscc": "uscc", "operatingLicenceNo": "licence_no",
-              "grade": "rating", "assessmentYear": "year", "publishDate": "publish_date", "updatedAt": "updated_at"}
+    fields = {
+        "id": "record_id",
+        "enterpriseName": "name",
+        "uscc": "uscc",
+        "operatingLicenceNo": "licence_no",
+        "grade": "rating",
+        "assessmentYear": "year",
+        "publishDate": "publish_date",
+        "updatedAt": "updated_at",
+    }
     required_columns = ("id", "enterpriseName", "grade")
     identifier_fields = {"uscc": "uscc"}
 
     def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
         grade = text(staged.get("rating")) or ""
         year = parse_int(staged.get("year"))
-        ev = event("transport_rating", event_date(staged.get("publish_date"), staged.get("updated_at")), f"{year}年度质量信誉考核等级 {grade}",
-                   GRADE_SEVERITY.get(grade, "neutral"), rating=grade, year=year,
-                   licence_no=text(staged.get("licence_no")))
+        ev = event(
+            "transport_rating",
+            event_date(staged.get("publish_date"), staged.get("updated_at")),
+            f"{year}年度质量信誉考核等级 {grade}",
+            GRADE_SEVERITY.get(grade, "neutral"),
+            rating=grade,
+            year=year,
+            licence_no=text(staged.get("licence_no")),
+        )
         return canonical(DEPT, self.name, staged, events=[ev], uscc=staged.get("uscc"))
 
 

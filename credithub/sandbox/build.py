@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -12,6 +13,8 @@ from credithub.errors import ConfigError
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments import WRITERS
 from credithub.sandbox.population import build_population
+
+ProgressFn = Callable[[str], None]
 
 MANIFEST_FILE = "manifest.json"
 TRUTH_FILE = "ground_truth.jsonl"
@@ -31,8 +34,9 @@ class SandboxManifest(BaseModel):
         return sum(sum(s.values()) for s in self.counts.values())
 
 
-def generate(out_dir: Path, companies: int, seed: int, *, fault_rate: float = 0.04,
-             progress: "ProgressFn | None" = None) -> SandboxManifest:
+def generate(
+    out_dir: Path, companies: int, seed: int, *, fault_rate: float = 0.04, progress: ProgressFn | None = None
+) -> SandboxManifest:
     """Generate the sandbox under `out_dir`; the same seed and size always give the same data."""
     if companies < 10:
         raise ConfigError("a sandbox needs at least 10 companies", field="companies", value=companies)
@@ -56,8 +60,15 @@ def generate(out_dir: Path, companies: int, seed: int, *, fault_rate: float = 0.
     with (out_dir / TRUTH_FILE).open("w", encoding="utf-8") as f:
         for t in ctx.truth:
             f.write(json.dumps(t, ensure_ascii=False) + "\n")
-    manifest = SandboxManifest(out_dir=out_dir, seed=seed, companies=companies, fault_rate=fault_rate,
-                               paths=ctx.files, counts=ctx.counts, api_keys=api_keys)
+    manifest = SandboxManifest(
+        out_dir=out_dir,
+        seed=seed,
+        companies=companies,
+        fault_rate=fault_rate,
+        paths=ctx.files,
+        counts=ctx.counts,
+        api_keys=api_keys,
+    )
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return manifest
 
@@ -67,8 +78,3 @@ def load_manifest(out_dir: Path) -> SandboxManifest:
     if not path.exists():
         raise ConfigError("no sandbox here: run `credithub sandbox generate` first", file=str(path))
     return SandboxManifest.model_validate_json(path.read_text(encoding="utf-8"))
-
-
-from collections.abc import Callable  # noqa: E402
-
-ProgressFn = Callable[[str], None]

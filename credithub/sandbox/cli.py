@@ -22,19 +22,26 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the sandbox into.")] = Path("var/sandbox"),
     companies: Annotated[int, typer.Option("--companies", "-n", min=10, help="Companies in the population.")] = 300,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")] = 20261128,
-    fault_rate: Annotated[float, typer.Option("--fault-rate", min=0.0, max=0.5,
-                                              help="Share of records with realistic faults.")] = 0.04,
+    fault_rate: Annotated[
+        float, typer.Option("--fault-rate", min=0.0, max=0.5, help="Share of records with realistic faults.")
+    ] = 0.04,
 ) -> None:
     """Write all 17 department sources plus ground_truth.jsonl for one synthetic population."""
     from credithub.sandbox.build import generate as build
     from credithub.sandbox.departments import DEPARTMENTS
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task("generating", total=len(DEPARTMENTS))
         try:
-            manifest = build(out, companies, seed, fault_rate=fault_rate,
-                             progress=lambda dept: progress.update(task, advance=1, description=dept))
+            manifest = build(
+                out,
+                companies,
+                seed,
+                fault_rate=fault_rate,
+                progress=lambda dept: progress.update(task, advance=1, description=dept),
+            )
         except CreditHubError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc

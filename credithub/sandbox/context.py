@@ -100,5 +100,11 @@ class GenContext:
         dept = self.counts.setdefault(department, {})
         dept[stream] = dept.get(stream, 0) + 1
         if company is not None:
-            self.truth.append({"department": department, "stream": stream, "source_record_id": record_id,
-                               "company_id": company.company_id})
+            self.truth.append(
+                {
+                    "department": department,
+                    "stream": stream,
+                    "source_record_id": record_id,
+                    "company_id": company.company_id,
+                }
+            )

@@ -10,9 +10,29 @@ from credithub.sandbox import identifiers as ids
 from credithub.sandbox.population import Company
 from credithub.sandbox.words import REGION_PREFIX
 
-_FULL = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
-_TYPO = {"华": "化", "信": "讯", "达": "大", "源": "原", "泰": "太", "盛": "胜", "丰": "峰", "科": "可", "恒": "衡",
-         "鑫": "新", "宏": "弘", "瑞": "锐", "通": "同", "远": "原", "创": "闯", "金": "今", "海": "每", "德": "得"}
+_FULL = str.maketrans(
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
+)
+_TYPO = {
+    "华": "化",
+    "信": "讯",
+    "达": "大",
+    "源": "原",
+    "泰": "太",
+    "盛": "胜",
+    "丰": "峰",
+    "科": "可",
+    "恒": "衡",
+    "鑫": "新",
+    "宏": "弘",
+    "瑞": "锐",
+    "通": "同",
+    "远": "原",
+    "创": "闯",
+    "金": "今",
+    "海": "每",
+    "德": "得",
+}
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +75,7 @@ def typo(rng: random.Random, name: str) -> str:
     if not positions:
         return name
     i = rng.choice(positions)
-    return name[:i] + _TYPO[name[i]] + name[i + 1:]
+    return name[:i] + _TYPO[name[i]] + name[i + 1 :]
 
 
 def id_variant(rng: random.Random, value: str) -> str | None:
@@ -66,7 +86,7 @@ def id_variant(rng: random.Random, value: str) -> str | None:
         digits = [i for i, ch in enumerate(value[:-1]) if ch.isdigit() and i >= 2]
         for _ in range(20):
             i = rng.choice(digits)
-            typo = value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1:]
+            typo = value[:i] + str((int(value[i]) + rng.randint(1, 9)) % 10) + value[i + 1 :]
             if not _checks_out(typo):
                 return typo
         return None
@@ -75,7 +95,7 @@ def id_variant(rng: random.Random, value: str) -> str | None:
     if choice == 2:
         return value.translate(_FULL)
     if choice == 3:
-        return " ".join(value[i:i + 6] for i in range(0, len(value), 6))
+        return " ".join(value[i : i + 6] for i in range(0, len(value), 6))
     if choice == 4:
         return value[:6] + "-" + value[6:] if len(value) > 9 else value[:8] + "-" + value[8:]
     if choice == 5:

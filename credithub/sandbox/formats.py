@@ -25,8 +25,15 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]], *, encoding: str,
-              bom: bool = False, broken: dict[int, bytes] | None = None) -> None:
+def write_csv(
+    path: Path,
+    columns: list[str],
+    rows: list[dict[str, object]],
+    *,
+    encoding: str,
+    bom: bool = False,
+    broken: dict[int, bytes] | None = None,
+) -> None:
     broken = broken or {}
     out = io.BytesIO()
     if bom:
@@ -76,8 +83,14 @@ def write_xlsx(path: Path, sheet: str, columns: list[str], rows: list[dict[str, 
     wb.save(path)
 
 
-def write_xml(path: Path, root: str, item: str, columns: list[str], rows: list[dict[str, object]],
-              attrs: dict[str, str] | None = None) -> None:
+def write_xml(
+    path: Path,
+    root: str,
+    item: str,
+    columns: list[str],
+    rows: list[dict[str, object]],
+    attrs: dict[str, str] | None = None,
+) -> None:
     head = " ".join(f'{k}="{escape(v)}"' for k, v in (attrs or {}).items())
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{root}{' ' + head if head else ''}>"]
     for row in rows:

@@ -19,7 +19,9 @@ _ORG_BODY_LETTERS = "ABCDEFGHJKLMNPQRTUWXY"
 
 def org_code_check(body: str) -> str:
     """GB 11714-1997 check character for an 8-character organization-code body."""
-    total = sum((int(c) if c.isdigit() else ord(c) - ord("A") + 10) * w for c, w in zip(body, _ORG_WEIGHTS))
+    total = sum(
+        (int(c) if c.isdigit() else ord(c) - ord("A") + 10) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True)
+    )
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 

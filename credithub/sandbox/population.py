@@ -58,7 +58,7 @@ class Company(BaseModel):
 def person_name(rng: random.Random) -> str:
     given = rng.choice(GIVEN_CHARS)
     if len(given) == 1 and rng.random() < 0.6:
-        given += rng.choice(GIVEN_CHARS)[0]
+        given += rng.choice([g for g in GIVEN_CHARS if len(g) == 1])
     return rng.choice(SURNAMES) + given
 
 
@@ -66,7 +66,7 @@ def person_id(rng: random.Random, district_code: str, born: dt.date) -> str:
     """18-digit resident ID number (GB 11643 check) — only ever shown as a private field."""
     body = district_code + born.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
     return body + check
 
 
@@ -76,8 +76,10 @@ def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 
 def _address(rng: random.Random, district: str) -> str:
     street = rng.choice(DISTRICTS[district][1])
-    return (f"{REGION_PREFIX}{district}{street}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
-            f"{rng.choice(BUILDINGS)}{rng.randint(1, 30)}{rng.choice('ABCD')}{rng.randint(1, 20):02d}室")
+    return (
+        f"{REGION_PREFIX}{district}{street}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+        f"{rng.choice(BUILDINGS)}{rng.randint(1, 30)}{rng.choice('ABCD')}{rng.randint(1, 20):02d}室"
+    )
 
 
 def build_population(rng: random.Random, companies: int) -> list[Company]:
@@ -97,7 +99,7 @@ def build_population(rng: random.Random, companies: int) -> list[Company]:
                 break
         used_names.add((trade, word))
         out.append(_company(rng, f"C{i + 1:05d}", trade, word, districts, used_codes))
-    for i in range(n_branches):
+    for _ in range(n_branches):
         parent = out[rng.randrange(len(out))]
         out.append(_branch(rng, f"C{len(out) + 1:05d}", parent, districts, used_codes))
     # Renames: former names use a trade name/industry combination no current company holds.
@@ -144,8 +146,9 @@ def _company(rng: random.Random, cid: str, trade: str, word: str, districts: lis
         legal_rep=person_name(rng),
         legal_rep_id=person_id(rng, code, _date_between(rng, dt.date(1955, 1, 1), dt.date(1998, 12, 31))),
         phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
-        registered_capital=float(rng.choice([10, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000])
-                                 * rng.choice([1, 1, 1, 1.5, 2])),
+        registered_capital=float(
+            rng.choice([10, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000]) * rng.choice([1, 1, 1, 1.5, 2])
+        ),
         established=established,
         address=_address(rng, district),
         district=district,
@@ -163,20 +166,22 @@ def _branch(rng: random.Random, cid: str, parent: Company, districts: list[str],
     old = established < USCC_ERA
     org = _unique_org(rng, not old, used)
     label = district.removesuffix("区").removesuffix("新")
-    return parent.model_copy(update={
-        "company_id": cid,
-        "name": f"{parent.name}{label}分公司",
-        "former_names": [],
-        "uscc": ids.make_uscc(code, org),
-        "org_code": org,
-        "reg_no": ids.make_reg_no(rng, code) if old else None,
-        "tax_no": ids.make_tax_no(code, org) if old else None,
-        "legal_rep": person_name(rng),
-        "legal_rep_id": person_id(rng, code, _date_between(rng, dt.date(1960, 1, 1), dt.date(1998, 12, 31))),
-        "registered_capital": 0.0,
-        "established": established,
-        "address": _address(rng, district),
-        "district": district,
-        "status": "存续" if parent.status in {"存续", "在业"} else parent.status,
-        "parent_id": parent.company_id,
-    })
+    return parent.model_copy(
+        update={
+            "company_id": cid,
+            "name": f"{parent.name}{label}分公司",
+            "former_names": [],
+            "uscc": ids.make_uscc(code, org),
+            "org_code": org,
+            "reg_no": ids.make_reg_no(rng, code) if old else None,
+            "tax_no": ids.make_tax_no(code, org) if old else None,
+            "legal_rep": person_name(rng),
+            "legal_rep_id": person_id(rng, code, _date_between(rng, dt.date(1960, 1, 1), dt.date(1998, 12, 31))),
+            "registered_capital": 0.0,
+            "established": established,
+            "address": _address(rng, district),
+            "district": district,
+            "status": "存续" if parent.status in {"存续", "在业"} else parent.status,
+            "parent_id": parent.company_id,
+        }
+    )

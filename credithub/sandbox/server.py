@@ -26,7 +26,7 @@ from credithub.sandbox.build import load_manifest
 Records = list[dict[str, Any]]
 
 
-class BadRequest(Exception):
+class BadRequestError(Exception):
     pass
 
 
@@ -37,9 +37,9 @@ def _int(params: dict[str, str], name: str, default: int, minimum: int = 0, maxi
     try:
         value = int(raw)
     except ValueError as exc:
-        raise BadRequest(f"{name} must be an integer") from exc
+        raise BadRequestError(f"{name} must be an integer") from exc
     if not minimum <= value <= maximum:
-        raise BadRequest(f"{name} must be between {minimum} and {maximum}")
+        raise BadRequestError(f"{name} must be between {minimum} and {maximum}")
     return value
 
 
@@ -48,15 +48,20 @@ def page_numbered(records: Records, params: dict[str, str]) -> dict[str, Any]:
     size = _int(params, "page_size", 100, 1)
     page = _int(params, "page", 1, 1, 10**6)
     total = len(records)
-    return {"page": page, "page_size": size, "total": total, "total_pages": (total + size - 1) // size,
-            "items": records[(page - 1) * size: page * size]}
+    return {
+        "page": page,
+        "page_size": size,
+        "total": total,
+        "total_pages": (total + size - 1) // size,
+        "items": records[(page - 1) * size : page * size],
+    }
 
 
 def offset_limit(records: Records, params: dict[str, str]) -> dict[str, Any]:
     """housing_construction: ?offset=0&limit=100 → {offset, limit, total, results}."""
     limit = _int(params, "limit", 100, 1)
     offset = _int(params, "offset", 0, 0, 10**9)
-    return {"offset": offset, "limit": limit, "total": len(records), "results": records[offset: offset + limit]}
+    return {"offset": offset, "limit": limit, "total": len(records), "results": records[offset : offset + limit]}
 
 
 def _token(offset: int) -> str:
@@ -70,7 +75,7 @@ def _untoken(token: str) -> int:
             raise ValueError(text)
         return int(text[2:])
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("invalid cursor token") from exc
+        raise BadRequestError("invalid cursor token") from exc
 
 
 def cursor_tokens(records: Records, params: dict[str, str]) -> dict[str, Any]:
@@ -85,7 +90,7 @@ def plain_pages(records: Records, params: dict[str, str]) -> dict[str, Any]:
     """housing_provident_fund / development_reform: ?page=1&size=100 → {page, size, total, rows}."""
     size = _int(params, "size", 100, 1)
     page = _int(params, "page", 1, 1, 10**6)
-    return {"page": page, "size": size, "total": len(records), "rows": records[(page - 1) * size: page * size]}
+    return {"page": page, "size": size, "total": len(records), "rows": records[(page - 1) * size : page * size]}
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ def _handler(department: str, style: ApiStyle, data: dict[str, Records], api_key
                 records = [r for r in records if str(r.get("updatedAt", "")) >= since]
             try:
                 self._send(200, style.paginate(records, params))
-            except BadRequest as exc:
+            except BadRequestError as exc:
                 self._send(400, {"error": "bad_request", "message": str(exc)})
 
     return Handler
@@ -161,8 +166,9 @@ class SandboxServer:
             for stream in style.streams:
                 path = self.out_dir / department / "api" / f"{stream}.json"
                 if not path.exists():
-                    raise ConfigError("sandbox API data missing; regenerate the sandbox", department=department,
-                                      file=str(path))
+                    raise ConfigError(
+                        "sandbox API data missing; regenerate the sandbox", department=department, file=str(path)
+                    )
                 data[stream] = json.loads(path.read_text(encoding="utf-8"))
             handler = _handler(department, style, data, manifest.api_keys.get(department))
             port = self.first_port + i if self.first_port else 0
@@ -184,7 +190,9 @@ class SandboxServer:
     def __enter__(self) -> SandboxServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

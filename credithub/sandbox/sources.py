@@ -40,8 +40,12 @@ def sources_config(out_dir: Path, base_urls: dict[str, str]) -> dict[str, dict[s
     for dept in HTTP_DEPARTMENTS:
         if dept not in base_urls:
             continue
-        cfg: dict[str, Any] = {"base_url": base_urls[dept], "page_size": HTTP_PAGE_SIZE, "max_retries": 1,
-                               "backoff_s": 0.05}
+        cfg: dict[str, Any] = {
+            "base_url": base_urls[dept],
+            "page_size": HTTP_PAGE_SIZE,
+            "max_retries": 1,
+            "backoff_s": 0.05,
+        }
         if dept in manifest.api_keys:
             cfg["api_key"] = manifest.api_keys[dept]
         configs[dept] = cfg

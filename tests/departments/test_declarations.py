@@ -15,12 +15,33 @@ from credithub.sandbox.departments import DEPARTMENTS
 from credithub.settings import Settings
 
 SKELETON_FIELDS = {
-    ("market_regulation", "register"): ["record_id", "uscc", "reg_no", "name", "former_names", "legal_rep",
-                                        "registered_capital", "established", "address", "status", "business_scope",
-                                        "industry", "district", "updated_at"],
+    ("market_regulation", "register"): [
+        "record_id",
+        "uscc",
+        "reg_no",
+        "name",
+        "former_names",
+        "legal_rep",
+        "registered_capital",
+        "established",
+        "address",
+        "status",
+        "business_scope",
+        "industry",
+        "district",
+        "updated_at",
+    ],
     ("tax", "tax_ratings"): ["record_id", "taxpayer_id", "name", "year", "rating", "updated_at"],
-    ("quality_supervision", "spot_checks"): ["record_id", "org_code", "name", "product", "check_date", "result",
-                                             "issue", "updated_at"],
+    ("quality_supervision", "spot_checks"): [
+        "record_id",
+        "org_code",
+        "name",
+        "product",
+        "check_date",
+        "result",
+        "issue",
+        "updated_at",
+    ],
 }
 STREAMS = [(c, s) for c in BUILTIN for s in c.streams]
 

@@ -18,13 +18,41 @@ from credithub.sandbox.identifiers import org_code_is_valid
 from credithub.sandbox.population import Company
 
 EVENT_TYPES = {
-    "tax_rating", "tax_arrears", "tax_violation", "spot_check", "production_licence", "customs_grade", "customs_penalty",
-    "dishonest_debtor", "social_insurance_arrears", "wage_arrears_blacklist", "labour_penalty", "environment_rating",
-    "environment_penalty", "construction_qualification", "construction_bad_conduct", "land_violation", "idle_land",
-    "transport_rating", "work_safety_penalty", "safety_licence", "food_licence", "food_safety_penalty",
-    "fire_safety_inspection", "fire_safety_penalty", "statistical_dishonesty", "enterprise_size",
-    "provident_fund_arrears", "credit_commitment", "red_list", "credit_repair", "register_status",
-    "abnormal_operations", "serious_dishonest", "administrative_penalty", "high_tech_enterprise",
+    "tax_rating",
+    "tax_arrears",
+    "tax_violation",
+    "spot_check",
+    "production_licence",
+    "customs_grade",
+    "customs_penalty",
+    "dishonest_debtor",
+    "social_insurance_arrears",
+    "wage_arrears_blacklist",
+    "labour_penalty",
+    "environment_rating",
+    "environment_penalty",
+    "construction_qualification",
+    "construction_bad_conduct",
+    "land_violation",
+    "idle_land",
+    "transport_rating",
+    "work_safety_penalty",
+    "safety_licence",
+    "food_licence",
+    "food_safety_penalty",
+    "fire_safety_inspection",
+    "fire_safety_penalty",
+    "statistical_dishonesty",
+    "enterprise_size",
+    "provident_fund_arrears",
+    "credit_commitment",
+    "red_list",
+    "credit_repair",
+    "register_status",
+    "abnormal_operations",
+    "serious_dishonest",
+    "administrative_penalty",
+    "high_tech_enterprise",
 }
 
 
@@ -46,10 +74,17 @@ def _valid(kind: str, value: str) -> bool:
 @pytest.fixture(scope="module")
 def truth(dept_sandbox: SandboxManifest) -> dict[tuple[str, str, str], Company]:
     out_dir = Path(dept_sandbox.out_dir)
-    companies = {c.company_id: c for c in (Company.model_validate_json(line) for line in
-                                           (out_dir / "companies.jsonl").read_text("utf-8").splitlines())}
+    companies = {
+        c.company_id: c
+        for c in (
+            Company.model_validate_json(line) for line in (out_dir / "companies.jsonl").read_text("utf-8").splitlines()
+        )
+    }
     lines = (out_dir / "ground_truth.jsonl").read_text("utf-8").splitlines()
-    return {(t["department"], t["stream"], t["source_record_id"]): companies[t["company_id"]] for t in map(json.loads, lines)}
+    return {
+        (t["department"], t["stream"], t["source_record_id"]): companies[t["company_id"]]
+        for t in map(json.loads, lines)
+    }
 
 
 def _read(stream: Any, state: Any) -> tuple[list[SourceRow], list[SourceFault], list[dict[str, Any]]]:

@@ -66,10 +66,12 @@ def test_utf8_bom_and_gb18030_csvs(sandbox: SandboxManifest) -> None:
 
 
 def test_xlsx_workbooks_open_with_their_rows(sandbox: SandboxManifest) -> None:
-    for dept, name, stream in (("environment", "credit_ratings.xlsx", "credit_ratings"),
-                               ("environment", "penalties.xlsx", "penalties"),
-                               ("statistics", "enterprise_size.xlsx", "enterprise_size"),
-                               ("statistics", "statistical_dishonesty.xlsx", "statistical_dishonesty")):
+    for dept, name, stream in (
+        ("environment", "credit_ratings.xlsx", "credit_ratings"),
+        ("environment", "penalties.xlsx", "penalties"),
+        ("statistics", "enterprise_size.xlsx", "enterprise_size"),
+        ("statistics", "statistical_dishonesty.xlsx", "statistical_dishonesty"),
+    ):
         wb = load_workbook(sandbox.out_dir / dept / name, read_only=True)
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
         wb.close()
@@ -80,8 +82,12 @@ def test_xlsx_workbooks_open_with_their_rows(sandbox: SandboxManifest) -> None:
 
 def test_xml_files_parse(sandbox: SandboxManifest) -> None:
     found = {}
-    for dept, item in (("customs", "Enterprise"), ("customs", "Case"), ("emergency_management", "Record"),
-                       ("emergency_management", "Licence")):
+    for dept, item in (
+        ("customs", "Enterprise"),
+        ("customs", "Case"),
+        ("emergency_management", "Record"),
+        ("emergency_management", "Licence"),
+    ):
         for path in sorted((sandbox.out_dir / dept).glob("*.xml")):
             root = ET.parse(path).getroot()
             found[(dept, item)] = found.get((dept, item), 0) + len(root.findall(item))
@@ -100,7 +106,8 @@ def test_jsonl_lines_are_json_except_the_broken_one(sandbox: SandboxManifest) ->
                 bad.append(line)
     assert len(bad) <= len(list((sandbox.out_dir / "courts").glob("*.jsonl")))
     assert {g["id"] for g in good} == _truth_ids(sandbox, "courts", "dishonest_debtors") - {
-        b.split('"')[3] for b in bad}
+        b.split('"')[3] for b in bad
+    }
     assert all("执" in g["caseCode"] and g["caseCode"].startswith("（") for g in good)
 
 

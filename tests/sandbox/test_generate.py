@@ -36,8 +36,11 @@ def _fingerprint(root: Path) -> dict[str, str]:
             continue
         if p.suffix == ".xlsx":
             wb = load_workbook(p, read_only=True)
-            data = json.dumps([list(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)],
-                              ensure_ascii=False, default=str).encode()
+            data = json.dumps(
+                [list(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)],
+                ensure_ascii=False,
+                default=str,
+            ).encode()
             wb.close()
         else:
             data = p.read_bytes()
@@ -48,7 +51,7 @@ def _fingerprint(root: Path) -> dict[str, str]:
 def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) -> None:
     a = generate(tmp_path / "a", 60, 11)
     b = generate(tmp_path / "b", 60, 11)
-    c = generate(tmp_path / "c", 60, 12)
+    generate(tmp_path / "c", 60, 12)
     assert a.counts == b.counts
     fa, fb, fc = _fingerprint(tmp_path / "a"), _fingerprint(tmp_path / "b"), _fingerprint(tmp_path / "c")
     assert fa == fb

@@ -73,9 +73,12 @@ def test_plain_pages_and_changed_since(server: SandboxServer, sandbox: SandboxMa
     assert 0 < body["total"] < len(records)
     last = records[-1]["updatedAt"]
     assert [r["id"] for r in httpx.get(url, params={"updated_since": last}).json()["rows"]] == [
-        r["id"] for r in records if r["updatedAt"] == last]
-    assert httpx.get(server.base_urls["housing_provident_fund"] + "/arrears").json()["total"] == \
-        sandbox.counts["housing_provident_fund"]["arrears"]
+        r["id"] for r in records if r["updatedAt"] == last
+    ]
+    assert (
+        httpx.get(server.base_urls["housing_provident_fund"] + "/arrears").json()["total"]
+        == sandbox.counts["housing_provident_fund"]["arrears"]
+    )
     assert httpx.get(server.base_urls["development_reform"] + "/nope").status_code == 404
 
 

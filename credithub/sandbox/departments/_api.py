@@ -6,8 +6,13 @@ from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_api_records
 
 
-def write_streams(ctx: GenContext, department: str, streams: dict[str, list[dict[str, object]]],
-                  changed: str = "updatedAt", key: str = "id") -> None:
+def write_streams(
+    ctx: GenContext,
+    department: str,
+    streams: dict[str, list[dict[str, object]]],
+    changed: str = "updatedAt",
+    key: str = "id",
+) -> None:
     api = ctx.dept_dir(department) / "api"
     api.mkdir(exist_ok=True)
     for stream, rows in streams.items():

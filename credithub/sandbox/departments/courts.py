@@ -8,11 +8,21 @@ from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_jsonl
 
 DEPT = "courts"
-COURTS = (("深圳市中级人民法院", "粤03"), ("深圳市福田区人民法院", "粤0304"), ("深圳市南山区人民法院", "粤0305"),
-          ("深圳市宝安区人民法院", "粤0306"), ("深圳市龙岗区人民法院", "粤0307"), ("深圳市罗湖区人民法院", "粤0303"))
+COURTS = (
+    ("深圳市中级人民法院", "粤03"),
+    ("深圳市福田区人民法院", "粤0304"),
+    ("深圳市南山区人民法院", "粤0305"),
+    ("深圳市宝安区人民法院", "粤0306"),
+    ("深圳市龙岗区人民法院", "粤0307"),
+    ("深圳市罗湖区人民法院", "粤0303"),
+)
 PERFORMANCE = ("全部未履行", "部分履行", "全部履行")
-DISRUPT = ("有履行能力而拒不履行生效法律文书确定义务", "违反财产报告制度", "以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行",
-           "违反限制消费令")
+DISRUPT = (
+    "有履行能力而拒不履行生效法律文书确定义务",
+    "违反财产报告制度",
+    "以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行",
+    "违反限制消费令",
+)
 
 
 def write(ctx: GenContext) -> None:
@@ -27,19 +37,32 @@ def write(ctx: GenContext) -> None:
         r = ctx.rng.random()
         card = ctx.ident(c.org_code_dashed) if r < 0.4 else ctx.ident(c.uscc) if r < 0.7 else None
         performance = ctx.rng.choices(PERFORMANCE, weights=(70, 20, 10))[0]
-        rows.append({
-            "id": rid, "caseCode": case, "iname": ctx.name(c, 0.3), "cardNum": card, "businessEntity": c.legal_rep,
-            "courtName": court, "areaName": "广东", "gistId": f"（{filed.year - 1}）{code}民初{ctx.rng.randint(100, 29999)}号",
-            "regDate": ctx.date_text(filed), "publishDate": published.isoformat(),
-            "amount": ctx.money(10_000, 5_000_000), "performance": ctx.vocab(performance, "履行中"),
-            "disruptTypeName": ctx.rng.choice(DISRUPT), "updatedAt": ctx.updated_at(published),
-        })
+        rows.append(
+            {
+                "id": rid,
+                "caseCode": case,
+                "iname": ctx.name(c, 0.3),
+                "cardNum": card,
+                "businessEntity": c.legal_rep,
+                "courtName": court,
+                "areaName": "广东",
+                "gistId": f"（{filed.year - 1}）{code}民初{ctx.rng.randint(100, 29999)}号",
+                "regDate": ctx.date_text(filed),
+                "publishDate": published.isoformat(),
+                "amount": ctx.money(10_000, 5_000_000),
+                "performance": ctx.vocab(performance, "履行中"),
+                "disruptTypeName": ctx.rng.choice(DISRUPT),
+                "updatedAt": ctx.updated_at(published),
+            }
+        )
     folder = ctx.dept_dir(DEPT)
     for year in sorted({str(r["updatedAt"])[:4] for r in rows}):
         part = [r for r in rows if str(r["updatedAt"]).startswith(year)]
         broken = {}
         if ctx.fault_rate > 0 and len(part) > 3 and ctx.rng.random() < 0.5:
-            broken = {len(part) // 2: '{"id": "SXBROKEN' + year + '", "caseCode": "（' + year + '）粤03执1号", "iname": '}
+            broken = {
+                len(part) // 2: '{"id": "SXBROKEN' + year + '", "caseCode": "（' + year + '）粤03执1号", "iname": '
+            }
         path = folder / f"sxbzxr_{year}.jsonl"
         write_jsonl(path, part, broken=broken)
         ctx.add_file(DEPT, path)

@@ -9,8 +9,12 @@ from credithub.sandbox.departments._api import write_streams
 
 DEPT = "development_reform"
 COMMITMENTS = ("证明事项告知承诺", "审批替代型承诺", "主动型承诺", "信用修复承诺")
-RED_LISTS = (("纳税信用A级纳税人", "国家税务总局深圳市税务局"), ("海关高级认证企业", "深圳海关"),
-             ("守合同重信用企业", "深圳市市场监督管理局"), ("劳动保障守法诚信示范单位", "深圳市人力资源和社会保障局"))
+RED_LISTS = (
+    ("纳税信用A级纳税人", "国家税务总局深圳市税务局"),
+    ("海关高级认证企业", "深圳海关"),
+    ("守合同重信用企业", "深圳市市场监督管理局"),
+    ("劳动保障守法诚信示范单位", "深圳市人力资源和社会保障局"),
+)
 REPAIR_DEPTS = ("深圳市市场监督管理局", "国家税务总局深圳市税务局", "深圳市生态环境局", "深圳市应急管理局")
 
 
@@ -20,11 +24,18 @@ def write(ctx: GenContext) -> None:
         committed = ctx.event_date(c)
         rid = f"XYCN{len(commitments) + 1:06d}"
         ctx.record(DEPT, "credit_commitments", rid, c)
-        commitments.append({"id": rid, "entName": ctx.name(c), "uscc": ctx.ident(c.uscc),
-                            "commitmentType": ctx.rng.choice(COMMITMENTS), "matter": "企业投资项目备案",
-                            "commitDate": ctx.date_text(committed),
-                            "fulfilment": ctx.vocab(ctx.rng.choices(("履约", "履约中", "未履约"), weights=(60, 35, 5))[0], "不详"),
-                            "updatedAt": ctx.updated_at(committed)})
+        commitments.append(
+            {
+                "id": rid,
+                "entName": ctx.name(c),
+                "uscc": ctx.ident(c.uscc),
+                "commitmentType": ctx.rng.choice(COMMITMENTS),
+                "matter": "企业投资项目备案",
+                "commitDate": ctx.date_text(committed),
+                "fulfilment": ctx.vocab(ctx.rng.choices(("履约", "履约中", "未履约"), weights=(60, 35, 5))[0], "不详"),
+                "updatedAt": ctx.updated_at(committed),
+            }
+        )
     for c in ctx.sample(0.05):
         if c.status in {"吊销", "注销"}:
             continue
@@ -32,16 +43,32 @@ def write(ctx: GenContext) -> None:
         name, issuer = ctx.rng.choice(RED_LISTS)
         rid = f"HMD{len(red) + 1:06d}"
         ctx.record(DEPT, "red_list", rid, c)
-        red.append({"id": rid, "entName": ctx.name(c), "uscc": ctx.ident(c.uscc), "listName": name, "issuer": issuer,
-                    "listedDate": ctx.date_text(listed), "validUntil": (listed + dt.timedelta(days=730)).isoformat(),
-                    "updatedAt": ctx.updated_at(listed)})
+        red.append(
+            {
+                "id": rid,
+                "entName": ctx.name(c),
+                "uscc": ctx.ident(c.uscc),
+                "listName": name,
+                "issuer": issuer,
+                "listedDate": ctx.date_text(listed),
+                "validUntil": (listed + dt.timedelta(days=730)).isoformat(),
+                "updatedAt": ctx.updated_at(listed),
+            }
+        )
     for c in ctx.sample(0.03):
         decided = ctx.event_date(c, dt.date(2022, 1, 1))
         rid = f"XYXF{len(repair) + 1:06d}"
         ctx.record(DEPT, "credit_repair", rid, c)
-        repair.append({"id": rid, "entName": ctx.name(c), "uscc": ctx.ident(c.uscc),
-                       "originalRecord": f"深市监罚〔{decided.year - 1}〕{ctx.rng.randint(1, 999)}号",
-                       "originalDept": ctx.rng.choice(REPAIR_DEPTS), "repairDate": ctx.date_text(decided),
-                       "result": ctx.vocab(ctx.rng.choices(("准予修复", "不予修复"), weights=(85, 15))[0], "待审核"),
-                       "updatedAt": ctx.updated_at(decided)})
+        repair.append(
+            {
+                "id": rid,
+                "entName": ctx.name(c),
+                "uscc": ctx.ident(c.uscc),
+                "originalRecord": f"深市监罚〔{decided.year - 1}〕{ctx.rng.randint(1, 999)}号",
+                "originalDept": ctx.rng.choice(REPAIR_DEPTS),
+                "repairDate": ctx.date_text(decided),
+                "result": ctx.vocab(ctx.rng.choices(("准予修复", "不予修复"), weights=(85, 15))[0], "待审核"),
+                "updatedAt": ctx.updated_at(decided),
+            }
+        )
     write_streams(ctx, DEPT, {"credit_commitments": commitments, "red_list": red, "credit_repair": repair})

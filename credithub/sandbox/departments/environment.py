@@ -9,7 +9,16 @@ from credithub.sandbox.formats import write_xlsx
 
 DEPT = "environment"
 RATING_COLUMNS = ["序号", "统一社会信用代码", "企业名称", "评价年度", "评价等级", "发布日期", "更新时间"]
-PENALTY_COLUMNS = ["序号", "统一社会信用代码", "企业名称", "处罚文号", "违法类型", "罚款金额（万元）", "处罚日期", "更新时间"]
+PENALTY_COLUMNS = [
+    "序号",
+    "统一社会信用代码",
+    "企业名称",
+    "处罚文号",
+    "违法类型",
+    "罚款金额（万元）",
+    "处罚日期",
+    "更新时间",
+]
 LEVELS = ("绿色", "蓝色", "黄色", "红色", "黑色")
 VIOLATIONS = ("超标排放水污染物", "未批先建", "未按规定运行污染防治设施", "危险废物贮存不规范", "噪声超标排放")
 
@@ -24,17 +33,33 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "credit_ratings", rid, c)
         published = ctx.date_between(dt.date(year + 1, 3, 1))
         level = ctx.rng.choices(LEVELS, weights=(30, 45, 15, 8, 2))[0]
-        ratings.append({"序号": rid, "统一社会信用代码": ctx.ident(c.uscc), "企业名称": ctx.name(c), "评价年度": year,
-                        "评价等级": ctx.vocab(level, "橙色"), "发布日期": ctx.date_text(published),
-                        "更新时间": ctx.updated_at(published)})
+        ratings.append(
+            {
+                "序号": rid,
+                "统一社会信用代码": ctx.ident(c.uscc),
+                "企业名称": ctx.name(c),
+                "评价年度": year,
+                "评价等级": ctx.vocab(level, "橙色"),
+                "发布日期": ctx.date_text(published),
+                "更新时间": ctx.updated_at(published),
+            }
+        )
     for c in ctx.sample(0.03, "factory", boost=4):
         decided = ctx.event_date(c)
         rid = f"深环罚〔{decided.year}〕{len(penalties) + 1:03d}号"
         ctx.record(DEPT, "penalties", rid, c)
-        penalties.append({"序号": rid, "统一社会信用代码": ctx.ident(c.uscc), "企业名称": ctx.name(c),
-                          "处罚文号": rid, "违法类型": ctx.rng.choice(VIOLATIONS),
-                          "罚款金额（万元）": round(ctx.rng.uniform(1, 100), 1), "处罚日期": ctx.date_text(decided),
-                          "更新时间": ctx.updated_at(decided)})
+        penalties.append(
+            {
+                "序号": rid,
+                "统一社会信用代码": ctx.ident(c.uscc),
+                "企业名称": ctx.name(c),
+                "处罚文号": rid,
+                "违法类型": ctx.rng.choice(VIOLATIONS),
+                "罚款金额（万元）": round(ctx.rng.uniform(1, 100), 1),
+                "处罚日期": ctx.date_text(decided),
+                "更新时间": ctx.updated_at(decided),
+            }
+        )
     d = ctx.dept_dir(DEPT)
     write_xlsx(d / "credit_ratings.xlsx", "信用评价", RATING_COLUMNS, ratings)
     write_xlsx(d / "penalties.xlsx", "行政处罚", PENALTY_COLUMNS, penalties)

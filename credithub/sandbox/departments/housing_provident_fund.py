@@ -14,9 +14,18 @@ def write(ctx: GenContext) -> None:
         noticed = ctx.event_date(c)
         rid = f"GJJQJ{len(rows) + 1:06d}"
         ctx.record(DEPT, "arrears", rid, c)
-        rows.append({"id": rid, "unitName": ctx.name(c), "creditCode": ctx.ident(c.uscc),
-                     "unitAccount": f"2{ctx.rng.randrange(10**10):010d}", "arrearsMonths": ctx.rng.randint(2, 36),
-                     "arrearsAmount": ctx.money(3_000, 900_000), "employees": ctx.rng.randint(3, 300),
-                     "noticeDate": ctx.date_text(noticed), "status": ctx.vocab(ctx.rng.choice(("未缴清", "已缴清")), "部分缴清"),
-                     "updatedAt": ctx.updated_at(noticed)})
+        rows.append(
+            {
+                "id": rid,
+                "unitName": ctx.name(c),
+                "creditCode": ctx.ident(c.uscc),
+                "unitAccount": f"2{ctx.rng.randrange(10**10):010d}",
+                "arrearsMonths": ctx.rng.randint(2, 36),
+                "arrearsAmount": ctx.money(3_000, 900_000),
+                "employees": ctx.rng.randint(3, 300),
+                "noticeDate": ctx.date_text(noticed),
+                "status": ctx.vocab(ctx.rng.choice(("未缴清", "已缴清")), "部分缴清"),
+                "updatedAt": ctx.updated_at(noticed),
+            }
+        )
     write_streams(ctx, DEPT, {"arrears": rows})

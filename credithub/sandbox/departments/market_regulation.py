@@ -11,8 +11,22 @@ from credithub.sandbox.population import AS_OF, Company
 DEPT = "market_regulation"
 DB_FILE = "scjg.db"
 
-REGISTER_COLUMNS = ["ID", "TYSHXYDM", "ZCH", "QYMC", "CYM", "FDDBR", "ZCZB", "CLRQ", "ZS", "DJZT", "JYFW", "HYML",
-                    "SSQX", "GXSJ"]
+REGISTER_COLUMNS = [
+    "ID",
+    "TYSHXYDM",
+    "ZCH",
+    "QYMC",
+    "CYM",
+    "FDDBR",
+    "ZCZB",
+    "CLRQ",
+    "ZS",
+    "DJZT",
+    "JYFW",
+    "HYML",
+    "SSQX",
+    "GXSJ",
+]
 ABNORMAL_COLUMNS = ["ID", "TYSHXYDM", "QYMC", "LRYY", "LRRQ", "ZCJG", "YCYY", "YCRQ", "GXSJ"]
 SERIOUS_COLUMNS = ["ID", "TYSHXYDM", "QYMC", "LRYY", "LRRQ", "ZCJG", "GXSJ"]
 PENALTY_COLUMNS = ["ID", "TYSHXYDM", "QYMC", "CFJDSWH", "WFXW", "CFNR", "FKJE", "CFRQ", "GSRQ", "GXSJ"]
@@ -31,8 +45,12 @@ PENALTY_FACTS = (
     ("生产销售标识不符合规定的产品", "警告，罚款"),
     ("价格违法行为", "罚款"),
 )
-OFFICES = ("深圳市市场监督管理局", "深圳市市场监督管理局南山监管局", "深圳市市场监督管理局福田监管局",
-           "深圳市市场监督管理局宝安监管局")
+OFFICES = (
+    "深圳市市场监督管理局",
+    "深圳市市场监督管理局南山监管局",
+    "深圳市市场监督管理局福田监管局",
+    "深圳市市场监督管理局宝安监管局",
+)
 
 
 def write(ctx: GenContext) -> None:
@@ -46,12 +64,15 @@ def write(ctx: GenContext) -> None:
                 serious.append(_serious_row(ctx, len(serious) + 1, c, abnormal[-1]))
         if ctx.rng.random() < 0.1:
             penalties.append(_penalty_row(ctx, len(penalties) + 1, c))
-    write_sqlite(ctx.dept_dir(DEPT) / DB_FILE, {
-        "qy_djxx": (REGISTER_COLUMNS, register),
-        "jyyc_ml": (ABNORMAL_COLUMNS, abnormal),
-        "yzwfsx_md": (SERIOUS_COLUMNS, serious),
-        "xzcf_xx": (PENALTY_COLUMNS, penalties),
-    })
+    write_sqlite(
+        ctx.dept_dir(DEPT) / DB_FILE,
+        {
+            "qy_djxx": (REGISTER_COLUMNS, register),
+            "jyyc_ml": (ABNORMAL_COLUMNS, abnormal),
+            "yzwfsx_md": (SERIOUS_COLUMNS, serious),
+            "xzcf_xx": (PENALTY_COLUMNS, penalties),
+        },
+    )
     ctx.add_file(DEPT, ctx.out_dir / DEPT / DB_FILE)
 
 

@@ -27,12 +27,18 @@ def write(ctx: GenContext) -> None:
             ctx.record(DEPT, "spot_checks", rid, c)
             checked = ctx.event_date(c)
             failed = ctx.rng.random() < 0.25
-            spot.append({
-                "序号": rid, "组织机构代码": _org(ctx, c), "企业名称": ctx.name(c), "产品名称": ctx.rng.choice(PRODUCTS),
-                "抽查日期": ctx.date_text(checked),
-                "检验结果": ctx.vocab("不合格" if failed else "合格", "基本合格"),
-                "主要问题": ctx.rng.choice(SPOT_ISSUES) if failed else "", "更新时间": ctx.updated_at(checked),
-            })
+            spot.append(
+                {
+                    "序号": rid,
+                    "组织机构代码": _org(ctx, c),
+                    "企业名称": ctx.name(c),
+                    "产品名称": ctx.rng.choice(PRODUCTS),
+                    "抽查日期": ctx.date_text(checked),
+                    "检验结果": ctx.vocab("不合格" if failed else "合格", "基本合格"),
+                    "主要问题": ctx.rng.choice(SPOT_ISSUES) if failed else "",
+                    "更新时间": ctx.updated_at(checked),
+                }
+            )
     broken = _broken_lines(ctx, spot)
     path = ctx.dept_dir(DEPT) / "spot_checks_2026.csv"
     write_csv(path, SPOT_COLUMNS, spot, encoding="gbk", broken=broken)
@@ -44,11 +50,18 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "production_licences", rid, c)
         issued = ctx.date_between(max(c.established, dt.date(2019, 1, 1)))
         expiry = issued + dt.timedelta(days=5 * 365)
-        licences.append({
-            "证书编号": rid, "组织机构代码": _org(ctx, c), "企业名称": ctx.name(c),
-            "产品名称": ctx.rng.choice(PRODUCTS), "发证日期": ctx.date_text(issued), "有效期至": expiry.isoformat(),
-            "证书状态": "注销" if c.status == "注销" else ctx.vocab("有效", "作废中"), "更新时间": ctx.updated_at(issued),
-        })
+        licences.append(
+            {
+                "证书编号": rid,
+                "组织机构代码": _org(ctx, c),
+                "企业名称": ctx.name(c),
+                "产品名称": ctx.rng.choice(PRODUCTS),
+                "发证日期": ctx.date_text(issued),
+                "有效期至": expiry.isoformat(),
+                "证书状态": "注销" if c.status == "注销" else ctx.vocab("有效", "作废中"),
+                "更新时间": ctx.updated_at(issued),
+            }
+        )
     path = ctx.dept_dir(DEPT) / "production_licences.csv"
     write_csv(path, LICENCE_COLUMNS, licences, encoding="gbk")
     ctx.add_file(DEPT, path)
@@ -70,7 +83,12 @@ def _broken_lines(ctx: GenContext, rows: list[dict[str, object]]) -> dict[int, b
             line = f"{rid},{c.org_code_dashed},{c.name},{ctx.rng.choice(PRODUCTS)},{checked},合格\r\n".encode("gbk")
         else:
             name = c.name.encode("gbk")
-            line = (f"{rid},{c.org_code_dashed},".encode("gbk") + name[:4] + b"\xff\xfe" + name[4:]
-                    + f",{ctx.rng.choice(PRODUCTS)},{checked},合格,,{checked}T10:00:00\r\n".encode("gbk"))
+            line = (
+                f"{rid},{c.org_code_dashed},".encode("gbk")
+                + name[:4]
+                + b"\xff\xfe"
+                + name[4:]
+                + f",{ctx.rng.choice(PRODUCTS)},{checked},合格,,{checked}T10:00:00\r\n".encode("gbk")
+            )
         out[pos] = out.get(pos, b"") + line
     return out

@@ -9,11 +9,39 @@ from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_csv
 
 DEPT = "social_security"
-ARREARS_COLUMNS = ["编号", "统一社会信用代码", "单位名称", "欠缴险种", "欠缴金额", "欠缴起始月份", "公告日期", "更新时间"]
-BLACKLIST_COLUMNS = ["编号", "统一社会信用代码", "单位名称", "法定代表人", "法定代表人身份证号", "拖欠人数", "拖欠金额",
-                     "列入日期", "移出日期", "更新时间"]
-PENALTY_COLUMNS = ["编号", "统一社会信用代码", "单位名称", "处罚决定书文号", "违法事实", "处罚结果", "罚款金额", "处罚日期",
-                   "更新时间"]
+ARREARS_COLUMNS = [
+    "编号",
+    "统一社会信用代码",
+    "单位名称",
+    "欠缴险种",
+    "欠缴金额",
+    "欠缴起始月份",
+    "公告日期",
+    "更新时间",
+]
+BLACKLIST_COLUMNS = [
+    "编号",
+    "统一社会信用代码",
+    "单位名称",
+    "法定代表人",
+    "法定代表人身份证号",
+    "拖欠人数",
+    "拖欠金额",
+    "列入日期",
+    "移出日期",
+    "更新时间",
+]
+PENALTY_COLUMNS = [
+    "编号",
+    "统一社会信用代码",
+    "单位名称",
+    "处罚决定书文号",
+    "违法事实",
+    "处罚结果",
+    "罚款金额",
+    "处罚日期",
+    "更新时间",
+]
 INSURANCE = ("基本养老保险", "失业保险", "工伤保险", "基本医疗保险")
 LABOUR_FACTS = ("未依法为劳动者缴纳社会保险费", "违法延长劳动者工作时间", "未按规定签订书面劳动合同", "克扣劳动者工资")
 
@@ -26,10 +54,18 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "insurance_arrears", rid, c)
         announced = ctx.event_date(c)
         start = announced - dt.timedelta(days=ctx.rng.randint(60, 400))
-        arrears.append({"编号": rid, "统一社会信用代码": ctx.ident(c.uscc), "单位名称": ctx.name(c),
-                        "欠缴险种": ctx.rng.choice(INSURANCE), "欠缴金额": ctx.money(2_000, 600_000),
-                        "欠缴起始月份": start.strftime("%Y-%m"), "公告日期": ctx.date_text(announced),
-                        "更新时间": ctx.updated_at(announced)})
+        arrears.append(
+            {
+                "编号": rid,
+                "统一社会信用代码": ctx.ident(c.uscc),
+                "单位名称": ctx.name(c),
+                "欠缴险种": ctx.rng.choice(INSURANCE),
+                "欠缴金额": ctx.money(2_000, 600_000),
+                "欠缴起始月份": start.strftime("%Y-%m"),
+                "公告日期": ctx.date_text(announced),
+                "更新时间": ctx.updated_at(announced),
+            }
+        )
     _write(ctx, d / "insurance_arrears.csv", ARREARS_COLUMNS, arrears)
 
     blacklist = []
@@ -40,11 +76,20 @@ def write(ctx: GenContext) -> None:
         removed = ctx.date_between(listed + dt.timedelta(days=365)) if ctx.rng.random() < 0.3 else None
         if removed is not None and removed <= listed:
             removed = None
-        blacklist.append({"编号": rid, "统一社会信用代码": ctx.ident(c.uscc), "单位名称": ctx.name(c),
-                          "法定代表人": c.legal_rep, "法定代表人身份证号": c.legal_rep_id,
-                          "拖欠人数": ctx.rng.randint(3, 120), "拖欠金额": ctx.money(20_000, 3_000_000),
-                          "列入日期": ctx.date_text(listed), "移出日期": removed.isoformat() if removed else "",
-                          "更新时间": ctx.updated_at(removed or listed)})
+        blacklist.append(
+            {
+                "编号": rid,
+                "统一社会信用代码": ctx.ident(c.uscc),
+                "单位名称": ctx.name(c),
+                "法定代表人": c.legal_rep,
+                "法定代表人身份证号": c.legal_rep_id,
+                "拖欠人数": ctx.rng.randint(3, 120),
+                "拖欠金额": ctx.money(20_000, 3_000_000),
+                "列入日期": ctx.date_text(listed),
+                "移出日期": removed.isoformat() if removed else "",
+                "更新时间": ctx.updated_at(removed or listed),
+            }
+        )
     _write(ctx, d / "wage_arrears_blacklist.csv", BLACKLIST_COLUMNS, blacklist)
 
     penalties = []
@@ -53,10 +98,19 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "labour_penalties", rid, c)
         decided = ctx.event_date(c)
         amount = ctx.money(2_000, 100_000)
-        penalties.append({"编号": rid, "统一社会信用代码": ctx.ident(c.uscc), "单位名称": ctx.name(c),
-                          "处罚决定书文号": f"深人社罚〔{decided.year}〕{ctx.rng.randint(1, 999)}号",
-                          "违法事实": ctx.rng.choice(LABOUR_FACTS), "处罚结果": f"罚款{amount:.0f}元",
-                          "罚款金额": amount, "处罚日期": ctx.date_text(decided), "更新时间": ctx.updated_at(decided)})
+        penalties.append(
+            {
+                "编号": rid,
+                "统一社会信用代码": ctx.ident(c.uscc),
+                "单位名称": ctx.name(c),
+                "处罚决定书文号": f"深人社罚〔{decided.year}〕{ctx.rng.randint(1, 999)}号",
+                "违法事实": ctx.rng.choice(LABOUR_FACTS),
+                "处罚结果": f"罚款{amount:.0f}元",
+                "罚款金额": amount,
+                "处罚日期": ctx.date_text(decided),
+                "更新时间": ctx.updated_at(decided),
+            }
+        )
     _write(ctx, d / "labour_penalties.csv", PENALTY_COLUMNS, penalties)
 
 

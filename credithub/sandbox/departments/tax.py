@@ -38,29 +38,53 @@ def write(ctx: GenContext) -> None:
             rid = f"NSXY{year}{len(ratings) + 1:06d}"
             ctx.record(DEPT, "tax_ratings", rid, c)
             published = ctx.date_between(dt.date(year + 1, 4, 1), dt.date(year + 1, 4, 30))
-            ratings.append({"id": rid, "taxpayerId": _taxpayer_id(ctx, c), "taxpayerName": ctx.name(c),
-                            "year": year, "rating": rating, "updatedAt": ctx.updated_at(published)})
+            ratings.append(
+                {
+                    "id": rid,
+                    "taxpayerId": _taxpayer_id(ctx, c),
+                    "taxpayerName": ctx.name(c),
+                    "year": year,
+                    "rating": rating,
+                    "updatedAt": ctx.updated_at(published),
+                }
+            )
     for c in ctx.sample(0.06):
         rid = f"QS{len(arrears) + 1:06d}"
         ctx.record(DEPT, "arrears", rid, c)
         announced = ctx.event_date(c)
-        arrears.append({
-            "id": rid, "taxpayerId": _taxpayer_id(ctx, c), "taxpayerName": ctx.name(c),
-            "legalRep": c.legal_rep, "legalRepIdNo": c.legal_rep_id, "taxType": ctx.rng.choice(TAX_TYPES),
-            "arrearsAmount": ctx.money(5_000, 3_000_000), "currentArrears": ctx.money(0, 500_000),
-            "announceDate": ctx.date_text(announced), "updatedAt": ctx.updated_at(announced),
-        })
+        arrears.append(
+            {
+                "id": rid,
+                "taxpayerId": _taxpayer_id(ctx, c),
+                "taxpayerName": ctx.name(c),
+                "legalRep": c.legal_rep,
+                "legalRepIdNo": c.legal_rep_id,
+                "taxType": ctx.rng.choice(TAX_TYPES),
+                "arrearsAmount": ctx.money(5_000, 3_000_000),
+                "currentArrears": ctx.money(0, 500_000),
+                "announceDate": ctx.date_text(announced),
+                "updatedAt": ctx.updated_at(announced),
+            }
+        )
     for c in ctx.sample(0.025):
         rid = f"ZDSS{len(violations) + 1:06d}"
         ctx.record(DEPT, "violations", rid, c)
         announced = ctx.event_date(c)
         nature, penalty = ctx.rng.choice(CASES)
-        violations.append({
-            "id": rid, "taxpayerId": _taxpayer_id(ctx, c), "taxpayerName": ctx.name(c),
-            "legalRep": c.legal_rep, "financeChief": person_name(ctx.rng), "caseNature": nature,
-            "facts": f"经检查，该单位{announced.year - 1}年度存在{nature}行为，涉及税款{ctx.money(1e5, 5e6):.0f}元",
-            "penalty": penalty, "announceDate": ctx.date_text(announced), "updatedAt": ctx.updated_at(announced),
-        })
+        violations.append(
+            {
+                "id": rid,
+                "taxpayerId": _taxpayer_id(ctx, c),
+                "taxpayerName": ctx.name(c),
+                "legalRep": c.legal_rep,
+                "financeChief": person_name(ctx.rng),
+                "caseNature": nature,
+                "facts": f"经检查，该单位{announced.year - 1}年度存在{nature}行为，涉及税款{ctx.money(1e5, 5e6):.0f}元",
+                "penalty": penalty,
+                "announceDate": ctx.date_text(announced),
+                "updatedAt": ctx.updated_at(announced),
+            }
+        )
     api = ctx.dept_dir(DEPT) / "api"
     api.mkdir(exist_ok=True)
     for stream, rows in (("tax_ratings", ratings), ("arrears", arrears), ("violations", violations)):

@@ -18,9 +18,16 @@ def write(ctx: GenContext) -> None:
         published = ctx.date_between(dt.date(year + 1, 5, 1))
         rid = f"ZLXY{year}{len(rows) + 1:05d}"
         ctx.record(DEPT, "ratings", rid, c)
-        rows.append({"id": rid, "enterpriseName": ctx.name(c), "uscc": ctx.ident(c.uscc),
-                     "operatingLicenceNo": f"粤交运管许可深字440300{ctx.rng.randrange(10**6):06d}号",
-                     "grade": ctx.vocab(ctx.rng.choices(GRADES, weights=(10, 35, 45, 10))[0], "AAAA"),
-                     "assessmentYear": year, "publishDate": ctx.date_text(published),
-                     "updatedAt": ctx.updated_at(published)})
+        rows.append(
+            {
+                "id": rid,
+                "enterpriseName": ctx.name(c),
+                "uscc": ctx.ident(c.uscc),
+                "operatingLicenceNo": f"粤交运管许可深字440300{ctx.rng.randrange(10**6):06d}号",
+                "grade": ctx.vocab(ctx.rng.choices(GRADES, weights=(10, 35, 45, 10))[0], "AAAA"),
+                "assessmentYear": year,
+                "publishDate": ctx.date_text(published),
+                "updatedAt": ctx.updated_at(published),
+            }
+        )
     write_streams(ctx, DEPT, {"ratings": rows})
