@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from api.cors import PublicReadCORS
 from api.deps import LazyBackend
 from api.errors import Problem, install_error_handlers
+from api.openapi_docs import complete_schemas
 from api.public.service import PublicService
 from api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from credithub.disclosure.policy import load_policy, local_today
@@ -127,6 +128,7 @@ def _ensure_problem_schema(app: FastAPI) -> None:
         schema = original()
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        complete_schemas(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

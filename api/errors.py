@@ -131,6 +131,18 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves on this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods.update(route.methods)
+    return sorted(methods)
+
+
 def _status_for(exc: errors.CreditHubError) -> tuple[int, str]:
     for cls, status, code in STATUS_BY_ERROR:
         if isinstance(exc, cls):
@@ -152,7 +164,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        return problem(request, exc.status_code, detail or TITLES_ZH.get(exc.status_code), code=code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem(request, exc.status_code, detail or TITLES_ZH.get(exc.status_code), code=code, headers=headers or None)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

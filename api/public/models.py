@@ -146,13 +146,20 @@ class MatchQuery(BaseModel):
     """One thing to match: a company name, an identifier, or both."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"key": "row-1", "name": "华为技术有限公司", "identifier": "914403001922038216", "limit": 3}]}
+        json_schema_extra={
+            "examples": [{"key": "row-1", "name": "华为技术有限公司", "identifier": "914403001922038216", "limit": 3}],
+            # At least one of name / identifier, as a string (also enforced by the validator below).
+            "anyOf": [
+                {"required": ["name"], "properties": {"name": {"type": "string"}}},
+                {"required": ["identifier"], "properties": {"identifier": {"type": "string"}}},
+            ],
+        }
     )
 
     key: str | None = Field(None, max_length=200, description="Your own key, echoed back.", examples=["row-1"])
-    name: str | None = Field(None, min_length=1, max_length=200, description="Company name in any spelling.", examples=["华为技术有限公司"])
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S", description="Company name in any spelling.", examples=["华为技术有限公司"])
     identifier: str | None = Field(
-        None, min_length=1, max_length=64, description="USCC, organization code, registration or tax number in any spelling.",
+        None, min_length=1, max_length=64, pattern=r"\S", description="USCC, organization code, registration or tax number in any spelling.",
         examples=["19220382-1"],
     )
     limit: int = Field(3, ge=1, le=10, description="Candidates to return.", examples=[3])

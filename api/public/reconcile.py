@@ -108,6 +108,8 @@ def _parse(raw: str) -> dict[str, ReconcileQuery]:
         data = json.loads(raw)
     except ValueError as exc:
         raise ValidationFailedError(f"queries 不是合法的 JSON：{exc}", field="queries") from exc
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise ValidationFailedError("queries 必须是 JSON 对象 {键: 查询}", field="queries")
     if len(data) > MAX_QUERIES:
@@ -151,9 +153,8 @@ def reconcile_get(
     service: Service,
     queries: Annotated[str | None, Query(max_length=100_000, description=QueriesDescription, examples=[QUERIES_EXAMPLE])] = None,
 ) -> ReconcileAnswer:
-    if not queries:
-        return _manifest(request)
-    return _answer(service, _parse(queries))
+    parsed = _parse(queries) if queries else None
+    return _manifest(request) if parsed is None else _answer(service, parsed)
 
 
 @router.post(
@@ -162,13 +163,12 @@ def reconcile_get(
     response_model=ReconcileAnswer,
     summary="OpenRefine reconciliation (form-encoded queries)",
     description="As GET, with `queries` as a form field (how OpenRefine sends batches).",
-    responses=problem_responses(422, 429),
+    responses=problem_responses(400, 422, 429),
 )
 def reconcile_post(
     request: Request,
     service: Service,
     queries: Annotated[str | None, Form(max_length=100_000, description=QueriesDescription, examples=[QUERIES_EXAMPLE])] = None,
 ) -> ReconcileAnswer:
-    if not queries:
-        return _manifest(request)
-    return _answer(service, _parse(queries))
+    parsed = _parse(queries) if queries else None
+    return _manifest(request) if parsed is None else _answer(service, parsed)

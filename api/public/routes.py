@@ -169,7 +169,7 @@ def lookup(
     summary="Match up to 100 names and/or identifiers",
     description="Each query is answered with its best candidates and scores (0–1); `match` marks a candidate "
     "confident enough to accept without review. More than 100 queries answer 422.",
-    responses=problem_responses(422, 429),
+    responses=problem_responses(400, 422, 429),
 )
 def match(service: Service, request_body: Annotated[MatchRequest, Body(description="The queries.")]) -> MatchResponse:
     return MatchResponse(results=[service.match_one(q) for q in request_body.queries])

@@ -65,6 +65,9 @@ class DisclosurePolicy(BaseModel):
     title_zh: str = "企业信用信息公示规则"
     basis_zh: str = ""
     always_private: list[str] = Field(default_factory=list, description="Attribute keys never shown publicly.")
+    private_key_substrings: list[str] = Field(
+        default_factory=list, description="Attribute keys containing any of these (e.g. inspector_phone) are never shown."
+    )
     repair: RepairConfig = Field(default_factory=RepairConfig)
     severity_defaults: dict[Severity, PublicityRule]
     event_types: dict[str, EventTypePolicy] = Field(default_factory=dict)
@@ -88,6 +91,12 @@ class DisclosurePolicy(BaseModel):
 
     def types_with(self, attr: str, value: object) -> set[str]:
         return {name for name, t in self.event_types.items() if getattr(t, attr) == value}
+
+    def is_private_key(self, key: str, extra: set[str] | frozenset[str] = frozenset()) -> bool:
+        lowered = key.lower()
+        if lowered in extra or lowered in {k.lower() for k in self.always_private}:
+            return True
+        return any(sub in lowered for sub in self.private_key_substrings)
 
     @property
     def penalty_types(self) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from stdnum.cn import ric
@@ -32,13 +32,13 @@ def scrub_text(text: str) -> str:
     return _LANDLINE.sub(REDACTED, text)
 
 
-def _scrub(value: Any, private: set[str]) -> Any:
+def _scrub(value: Any, is_private: Callable[[str], bool]) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, dict):
-        return {k: _scrub(v, private) for k, v in value.items() if k.lower() not in private}
+        return {k: _scrub(v, is_private) for k, v in value.items() if not is_private(str(k))}
     if isinstance(value, list):
-        return [_scrub(v, private) for v in value]
+        return [_scrub(v, is_private) for v in value]
     return value
 
 
@@ -139,12 +139,12 @@ def compute_summary(events: list[ProfileEvent], policy: DisclosurePolicy, today:
     return summary
 
 
-def public_event(event: ProfileEvent, private: set[str]) -> ProfileEvent:
-    drop = private | {f.lower() for f in event.private_fields}
+def public_event(event: ProfileEvent, policy: DisclosurePolicy) -> ProfileEvent:
+    marked = frozenset(f.lower() for f in event.private_fields)
     return event.model_copy(
         update={
             "title": scrub_text(event.title),
-            "attributes": _scrub(event.attributes, drop),
+            "attributes": _scrub(event.attributes, lambda key: policy.is_private_key(key, marked)),
             "private_fields": [],
         }
     )
@@ -152,14 +152,13 @@ def public_event(event: ProfileEvent, private: set[str]) -> ProfileEvent:
 
 def public_view(profile: Profile, policy: DisclosurePolicy, today: dt.date) -> Profile:
     """The profile as the public may see it on `today`: visible events only, private fields stripped."""
-    private = {k.lower() for k in policy.always_private}
     repaired = repair_dates(profile.events, policy)
     visible: list[ProfileEvent] = []
     hidden_sources: set[str] = set()
     for i, event in enumerate(profile.events):
         rule = policy.rule_for(event.event_type, event.severity)
         if hidden_reason(event, rule, today, repaired.get(i)) is None:
-            visible.append(public_event(event, private))
+            visible.append(public_event(event, policy))
         else:
             hidden_sources.add(provenance_key(event.provenance))
     hidden_sources -= {provenance_key(e.provenance) for e in visible}
@@ -172,7 +171,7 @@ def public_view(profile: Profile, policy: DisclosurePolicy, today: dt.date) -> P
         }
     )
     conflicts = [
-        c.model_copy(update={"values": [_scrub(v, private) for v in c.values]}) for c in profile.conflicts
+        c.model_copy(update={"values": [_scrub(v, policy.is_private_key) for v in c.values]}) for c in profile.conflicts
     ]
     return profile.model_copy(
         update={
