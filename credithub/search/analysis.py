@@ -24,6 +24,9 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _ASCII_LETTERS = re.compile(r"^[A-Za-z]{2,12}$")
 # Levenshtein distance for typo matching: one typo; two would match whole other 2-character trade names.
 FUZZY_DISTANCE = 1
+# Shortest name part that gets one-deletion typo keys: below this one edit turns a 2-character
+# trade name into its neighbours'.
+TYPO_MIN_CHARS = 4
 # Letters people type for look-alike digits in codes (domain primer: "O for 0").
 _LOOKALIKE_DIGITS = str.maketrans({"O": "0", "I": "1"})
 
@@ -57,6 +60,18 @@ def trade_name(folded: str) -> str | None:
     if p.is_branch or len(p.trade_name) < 2 or p.trade_name == folded:
         return None
     return p.trade_name
+
+
+def typo_keys(key: str) -> list[str]:
+    """The key and every spelling of it with one character deleted (SymSpell's deletion neighbourhood).
+
+    Two spellings within one edit (substitution, insertion, deletion, adjacent swap) share
+    at least one of these keys, so typo matching becomes a handful of exact term lookups
+    instead of a Levenshtein automaton over the whole term dictionary (10–19 ms at 1M names).
+    """
+    if len(key) < TYPO_MIN_CHARS:
+        return [key] if key else []
+    return list(dict.fromkeys([key, *(key[:i] + key[i + 1 :] for i in range(len(key)))]))
 
 
 def bigrams(text: str) -> list[str]:
@@ -163,7 +178,12 @@ class QueryPlan(BaseModel):
     def fuzzy_key(self) -> str | None:
         """The region-stripped name to match with one edit (a typo), when long enough that one
         edit still says something: on a 2-character trade name it would match every neighbour."""
-        return self.core if len(self.core) >= 4 else None
+        return self.core if len(self.core) >= TYPO_MIN_CHARS else None
+
+    @property
+    def typo_terms(self) -> list[str]:
+        """Deletion-neighbourhood terms of the distinctive name part (see `typo_keys`)."""
+        return typo_keys(self.match_text) if self.wants_names and len(self.match_text) >= TYPO_MIN_CHARS else []
 
 
 def analyse_query(q: str) -> QueryPlan:

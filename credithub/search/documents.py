@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from credithub.domain import Profile
-from credithub.search.analysis import fold, identifier_keys, pinyin_initials, strip_form, strip_region, trade_name
+from credithub.search.analysis import fold, identifier_keys, pinyin_initials, strip_form, strip_region, trade_name, typo_keys
 from credithub.search.base import FLAGS
 
 # Bumped whenever the document shape changes, so a rebuild is known to be needed.
@@ -49,6 +49,7 @@ def profile_document(profile: Profile) -> dict[str, Any]:
         + [k for t in ident.tax_nos for k in identifier_keys("tax_no", t)]
     )
     all_core = _unique([v for cat in variants.values() for v in cat["core"]])
+    distinctive = _unique([strip_form(c) for c in all_core if c not in trades])
     flags = [f for f in FLAGS if getattr(summary, f)]
 
     return {
@@ -68,6 +69,7 @@ def profile_document(profile: Profile) -> dict[str, Any]:
         "names": _unique(all_full + all_core + trades),
         "name_keys": _unique(all_full + all_core),
         "trade_names": trades,
+        "typo_keys": _unique([k for d in distinctive for k in typo_keys(d)]),
         "pinyin": _unique([pinyin_initials(t) for t in trades] + [pinyin_initials(strip_form(c)) for c in variants["name"]["core"]]),
         "variants": variants,
         # filters and sorting

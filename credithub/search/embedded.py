@@ -28,7 +28,7 @@ from typing import Any
 import tantivy
 
 from credithub.errors import SearchBackendError
-from credithub.search.analysis import FUZZY_DISTANCE, QueryPlan, analyse_query
+from credithub.search.analysis import QueryPlan, analyse_query
 from credithub.search.base import SearchQuery, SearchResult
 from credithub.search.ranking import Candidate, assemble, fetch_limit
 
@@ -47,8 +47,10 @@ KEEP_PREVIOUS_VERSIONS = 1
 RELOAD_INTERVAL_S = 1.0
 WRITE_LOCK_TIMEOUT_S = 60.0
 
-KEYWORD_FIELDS = ("entity_id", "ids", "name_keys", "trade_names", "pinyin", "district", "status", "industry",
+KEYWORD_FIELDS = ("entity_id", "ids", "name_keys", "trade_names", "typo_keys", "pinyin", "district", "status", "industry",
                   "tax_rating", "customs_grade", "environment_rating", "flags")
+# Matching-only fields are indexed but not stored: every hit decodes its stored JSON.
+INDEX_ONLY_FIELDS = frozenset({"names", "name_keys", "typo_keys"})
 SORT_FIELDS = {"name": "name_sort", "established": "established", "capital": "registered_capital"}
 # Engine-side boosts only decide which candidates reach the Python re-scoring window:
 # identifiers first, then exact and one-typo names (fuzzy scores are constant, so the
@@ -97,7 +99,8 @@ def _to_tantivy(doc: dict[str, Any]) -> tantivy.Document:
     capital = doc.get("registered_capital")
     if capital is not None:
         out.add_float("registered_capital", float(capital))
-    out.add_bytes("_source", json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
+    stored = {k: v for k, v in doc.items() if k not in INDEX_ONLY_FIELDS}
+    out.add_bytes("_source", json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode())
     return out
 
 
@@ -195,6 +198,7 @@ class EmbeddedBackend:
         version = _new_version_name()
         path = self.index_dir / version
         path.mkdir(parents=True)
+        writer: tantivy.IndexWriter | None = None
         try:
             index = self._open(version)
             writer = index.writer(heap_size=BUILD_HEAP_BYTES, num_threads=WRITER_THREADS)
@@ -204,7 +208,15 @@ class EmbeddedBackend:
                 n += 1
             writer.commit()
             writer.wait_merging_threads()
+            writer = None
         except BaseException:
+            if writer is not None:
+                # Stop the writer's threads before deleting its files, or they would recreate some.
+                with contextlib.suppress(Exception):
+                    writer.rollback()
+                with contextlib.suppress(Exception):
+                    writer.wait_merging_threads()
+            del writer
             shutil.rmtree(path, ignore_errors=True)
             raise
         return version, n
@@ -281,7 +293,7 @@ class EmbeddedBackend:
         return 0 if index is None else index.searcher().num_docs
 
     def get(self, entity_id: str) -> dict[str, Any] | None:
-        """The indexed document of one entity (used by tests and the publish report)."""
+        """The stored document of one entity (matching-only fields left out), or None."""
         index = self._reader()
         if index is None:
             return None
@@ -334,9 +346,10 @@ class EmbeddedBackend:
         if plan.wants_names:
             for key in dict.fromkeys([plan.folded, plan.core]):
                 should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "name_keys", key), BOOST_EXACT_NAME)))
-            if plan.fuzzy_key:
-                fuzzy = Q.fuzzy_term_query(schema, "name_keys", plan.fuzzy_key, distance=FUZZY_DISTANCE)
-                should.append((Occur.Should, Q.boost_query(fuzzy, BOOST_FUZZY)))
+            if plan.typo_terms:
+                # One-typo matching by deletion-neighbourhood terms, not fuzzy_term_query (see typo_keys).
+                typo = Q.term_set_query(schema, "typo_keys", plan.typo_terms)
+                should.append((Occur.Should, Q.const_score_query(typo, BOOST_FUZZY)))
             for key in plan.trade_keys:
                 trade = Q.term_query(schema, "trade_names", key)
                 should.append((Occur.Should, Q.boost_query(trade, BOOST_TRADE_NAME)))

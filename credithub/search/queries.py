@@ -24,7 +24,7 @@ BOOST_PINYIN = 10.0
 # Share of query bigrams (or 2–3-grams) a candidate must contain, as yente does with 70% on trigrams.
 MINIMUM_SHOULD_MATCH = "60%"
 # Fields only used for matching: no need to ship them back with every hit.
-SOURCE_EXCLUDES = ["names", "name_keys"]
+SOURCE_EXCLUDES = ["names", "name_keys", "typo_keys"]
 
 
 def alias_name(prefix: str) -> str:

@@ -190,7 +190,7 @@ def test_name_query_body(es: tuple[ElasticBackend, FakeCluster], documents: list
         "from": 0,
         "size": 100,
         "track_total_hits": True,
-        "_source": {"excludes": ["names", "name_keys"]},
+        "_source": {"excludes": ["names", "name_keys", "typo_keys"]},
     }
 
 
@@ -215,7 +215,7 @@ def test_filter_only_sorted_page_body(es: tuple[ElasticBackend, FakeCluster], do
         "from": 40,
         "size": 20,
         "track_total_hits": True,
-        "_source": {"excludes": ["names", "name_keys"]},
+        "_source": {"excludes": ["names", "name_keys", "typo_keys"]},
     }
 
 
