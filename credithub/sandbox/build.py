@@ -29,6 +29,9 @@ class SandboxManifest(BaseModel):
     paths: dict[str, list[str]] = Field(description="department -> files relative to out_dir")
     counts: dict[str, dict[str, int]] = Field(description="department -> stream -> records written")
     api_keys: dict[str, str] = Field(default_factory=dict, description="department -> API key its server demands")
+    basic_auth: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="department -> {username, password} its server demands"
+    )
 
     def total(self) -> int:
         return sum(sum(s.values()) for s in self.counts.values())
@@ -48,6 +51,7 @@ def generate(
     population = build_population(rng, companies)
     ctx = GenContext(rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate)
     api_keys = {"tax": f"sbx-{rng.getrandbits(64):016x}"}
+    basic_auth = {"housing_provident_fund": {"username": "gjj_credithub", "password": f"{rng.getrandbits(48):012x}"}}
     for department, writer in WRITERS.items():
         # Each department draws from its own random stream, so adding one never reshuffles the others.
         ctx.rng = random.Random(f"{seed}:{department}")
@@ -68,6 +72,7 @@ def generate(
         paths=ctx.files,
         counts=ctx.counts,
         api_keys=api_keys,
+        basic_auth=basic_auth,
     )
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return manifest

@@ -68,7 +68,9 @@ def serve(
         with serve_sandbox(dir, port=port) as server:
             for dept, url in server.base_urls.items():
                 key = manifest.api_keys.get(dept)
-                typer.echo(f"{dept}\t{url}" + (f"\t(X-API-Key: {key})" if key else ""))
+                auth = manifest.basic_auth.get(dept)
+                note = f"\t(X-API-Key: {key})" if key else f"\t(basic auth user {auth['username']})" if auth else ""
+                typer.echo(f"{dept}\t{url}{note}")
             try:
                 while True:
                     time.sleep(3600)

@@ -42,7 +42,9 @@ def write_csv(
     def line(values: list[str]) -> bytes:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\r\n").writerow(values)
-        return buf.getvalue().encode(encoding)
+        # A GBK export cannot hold characters outside GBK (rare name characters): the exporting
+        # system writes '?' instead, as real ones do. GB18030 and UTF-8 hold everything.
+        return buf.getvalue().encode(encoding, errors="replace")
 
     out.write(line(columns))
     for i, row in enumerate(rows):

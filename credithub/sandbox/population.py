@@ -15,6 +15,7 @@ from credithub.sandbox.words import (
     GIVEN_CHARS,
     INDUSTRIES,
     ORG_FORMS,
+    RARE_GIVEN_CHARS,
     REGION_PREFIX,
     ROADS,
     SURNAMES,
@@ -59,6 +60,8 @@ def person_name(rng: random.Random) -> str:
     given = rng.choice(GIVEN_CHARS)
     if len(given) == 1 and rng.random() < 0.6:
         given += rng.choice([g for g in GIVEN_CHARS if len(g) == 1])
+    if rng.random() < 0.03:
+        given = rng.choice(RARE_GIVEN_CHARS) + given[1:]
     return rng.choice(SURNAMES) + given
 
 

@@ -2,8 +2,9 @@
 
 Each department gets its own threaded server on a free 127.0.0.1 port and its own paging
 style, so the SDK's HTTP transport is exercised the way real department APIs differ:
-tax pages by number (and demands an API key), housing_construction by offset/limit,
-transport by opaque cursor tokens, housing_provident_fund and development_reform by plain
+tax pages by number (and demands an API key), housing_construction by offset/limit (and
+answers one later page per stream with a 503 first, to exercise retries), transport by opaque
+cursor tokens, housing_provident_fund (HTTP basic auth) and development_reform by plain
 page numbers. Every endpoint accepts `updated_since` (ISO datetime, inclusive: rows changed at or after it).
 """
 
@@ -98,18 +99,40 @@ class ApiStyle:
     paginate: Callable[[Records, dict[str, str]], dict[str, Any]]
     streams: tuple[str, ...]
     api_key_header: str | None = None
+    basic_auth: bool = False
+    flaky: bool = False
+    """Answer the first request for a later page with 503 once, as overloaded government APIs do."""
 
 
 API_DEPARTMENTS: dict[str, ApiStyle] = {
     "tax": ApiStyle(page_numbered, ("tax_ratings", "arrears", "violations"), api_key_header="X-API-Key"),
-    "housing_construction": ApiStyle(offset_limit, ("qualifications", "bad_conduct")),
+    "housing_construction": ApiStyle(offset_limit, ("qualifications", "bad_conduct"), flaky=True),
     "transport": ApiStyle(cursor_tokens, ("ratings",)),
-    "housing_provident_fund": ApiStyle(plain_pages, ("arrears",)),
+    "housing_provident_fund": ApiStyle(plain_pages, ("arrears",), basic_auth=True),
     "development_reform": ApiStyle(plain_pages, ("credit_commitments", "red_list", "credit_repair")),
 }
 
 
-def _handler(department: str, style: ApiStyle, data: dict[str, Records], api_key: str | None) -> type:
+def _basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def _handler(
+    department: str, style: ApiStyle, data: dict[str, Records], api_key: str | None, auth: dict[str, str] | None
+) -> type:
+    expected_auth = _basic(auth["username"], auth["password"]) if auth else None
+    failed_once: set[str] = set()
+    lock = threading.Lock()
+
+    def should_fail(stream: str, params: dict[str, str]) -> bool:
+        if not style.flaky or params.get("offset", "0") in {"", "0"}:
+            return False
+        with lock:
+            if stream in failed_once:
+                return False
+            failed_once.add(stream)
+            return True
+
     class Handler(BaseHTTPRequestHandler):
         server_version = f"CreditHubSandbox/{department}"
 
@@ -136,6 +159,12 @@ def _handler(department: str, style: ApiStyle, data: dict[str, Records], api_key
                 return
             if style.api_key_header and self.headers.get(style.api_key_header) != api_key:
                 self._send(401, {"error": "unauthorized", "message": f"missing or wrong {style.api_key_header}"})
+                return
+            if style.basic_auth and self.headers.get("Authorization") != expected_auth:
+                self._send(401, {"error": "unauthorized", "message": "HTTP basic authentication required"})
+                return
+            if should_fail(stream, params):
+                self._send(503, {"error": "unavailable", "message": "service busy, retry later"})
                 return
             records = data[stream]
             since = params.get("updated_since")
@@ -170,7 +199,9 @@ class SandboxServer:
                         "sandbox API data missing; regenerate the sandbox", department=department, file=str(path)
                     )
                 data[stream] = json.loads(path.read_text(encoding="utf-8"))
-            handler = _handler(department, style, data, manifest.api_keys.get(department))
+            handler = _handler(
+                department, style, data, manifest.api_keys.get(department), manifest.basic_auth.get(department)
+            )
             port = self.first_port + i if self.first_port else 0
             httpd = ThreadingHTTPServer((self.host, port), handler)
             httpd.daemon_threads = True

@@ -48,5 +48,7 @@ def sources_config(out_dir: Path, base_urls: dict[str, str]) -> dict[str, dict[s
         }
         if dept in manifest.api_keys:
             cfg["api_key"] = manifest.api_keys[dept]
+        if dept in manifest.basic_auth:
+            cfg.update(manifest.basic_auth[dept])
         configs[dept] = cfg
     return dict(sorted(configs.items()))

@@ -333,6 +333,9 @@ GIVEN_CHARS = (
     "庆",
 )
 
+# Characters outside GBK (CJK Extension A) that do occur in given names; GBK exports lose them.
+RARE_GIVEN_CHARS = ("䶮", "㵘", "䒕", "㛃")
+
 PRODUCTS = (
     "电线电缆",
     "插座转换器",

@@ -128,3 +128,16 @@ def test_sqlite_databases_hold_the_tables(sandbox: SandboxManifest) -> None:
         assert tables == {"t_xf_jcjl", "t_xf_xzcf"}
     finally:
         conn.close()
+
+
+def test_gbk_export_replaces_characters_outside_gbk(tmp_path: Path) -> None:
+    from credithub.sandbox import generate
+    from credithub.sandbox.words import RARE_GIVEN_CHARS
+
+    m = generate(tmp_path / "rare", 300, 8)
+    companies = [json.loads(line) for line in (m.out_dir / "companies.jsonl").read_text("utf-8").splitlines()]
+    rare = [c for c in companies if any(ch in c["legal_rep"] for ch in RARE_GIVEN_CHARS)]
+    assert rare, "some legal representatives carry characters outside GBK"
+    rows, _ = _csv_lines(m.out_dir / "food_drug" / "food_licences.csv", "gbk")
+    reps = {r[3] for r in rows[1:] if len(r) > 3}
+    assert not any(ch in rep for rep in reps for ch in RARE_GIVEN_CHARS)
