@@ -33,6 +33,7 @@ class PublicityRule(BaseModel):
     visible_values: dict[str, list[str]] = Field(
         default_factory=dict, description="Only events whose attribute takes one of these values are public."
     )
+    hide_after_end: bool = Field(False, description="Leave public view once end_date has passed (e.g. removal from a blacklist).")
     note_zh: str = ""
 
     def visible_until(self, start: dt.date) -> dt.date | None:
@@ -58,6 +59,9 @@ class RepairConfig(BaseModel):
     event_types: list[str] = Field(default_factory=lambda: ["credit_repair"])
     reference_keys: list[str] = Field(default_factory=list)
     date_attribute: str = Field("repaired_on", description="An event may also carry its own repair date.")
+    approved_values: dict[str, list[str]] = Field(
+        default_factory=dict, description="A repair decision counts only when these attributes take these values (准予修复)."
+    )
 
 
 class DisclosurePolicy(BaseModel):

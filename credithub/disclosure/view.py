@@ -55,9 +55,16 @@ def _references(event: ProfileEvent, keys: Iterable[str]) -> set[str]:
     return refs
 
 
+def _approved(repair: ProfileEvent, policy: DisclosurePolicy) -> bool:
+    for key, values in policy.repair.approved_values.items():
+        if key in repair.attributes and str(repair.attributes[key]) not in values:
+            return False
+    return True
+
+
 def repair_dates(events: list[ProfileEvent], policy: DisclosurePolicy) -> dict[int, dt.date]:
     """Index of event -> date of the credit-repair decision naming it (earliest wins)."""
-    repairs = [e for e in events if e.event_type in policy.repair.event_types]
+    repairs = [e for e in events if e.event_type in policy.repair.event_types and _approved(e, policy)]
     found: dict[int, dt.date] = {}
     for i, event in enumerate(events):
         own = event.attributes.get(policy.repair.date_attribute)
@@ -85,6 +92,8 @@ def hidden_reason(
     for key, allowed in rule.visible_values.items():
         if str(event.attributes.get(key, "")) not in allowed:
             return "value_not_published"
+    if rule.hide_after_end and event.end_date is not None and event.end_date <= today:
+        return "ended"
     until = rule.visible_until(event.date)
     if until is not None and today >= until:
         return "expired"

@@ -162,3 +162,18 @@ def test_policy_override_from_settings(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(ConfigError):
         load_policy(Settings(var_dir=tmp_path, disclosure_policy_path=path))
+
+
+def test_rejected_repair_decision_does_not_remove() -> None:
+    penalty = _ev("administrative_penalty", 120, rid="P-9", severity="general", attributes={"case_no": "深市监罚〔2026〕7号"})
+    rejected = _ev("credit_repair", 5, rid="XYXF1", dept="development_reform",
+                   attributes={"original_record": "深市监罚〔2026〕7号", "result": "不予修复"})
+    assert _visible(_profile(penalty, rejected)) == ["P-9"]
+    approved = rejected.model_copy(update={"attributes": {**rejected.attributes, "result": "准予修复"}})
+    assert _visible(_profile(penalty, approved)) == []
+
+
+def test_blacklist_leaves_public_view_after_removal() -> None:
+    listed = _ev("wage_arrears_blacklist", 400, rid="W", severity="serious", end_date=TODAY - dt.timedelta(days=1))
+    assert _visible(_profile(listed)) == []
+    assert _visible(_profile(listed), TODAY - dt.timedelta(days=2)) == ["W"]
