@@ -6,6 +6,7 @@ record to the company it describes.
 """
 
 from credithub.sandbox.build import SandboxManifest, generate, load_manifest
+from credithub.sandbox.evolve import advance
 from credithub.sandbox.sources import sources_config
 
-__all__ = ["SandboxManifest", "generate", "load_manifest", "sources_config"]
+__all__ = ["SandboxManifest", "advance", "generate", "load_manifest", "sources_config"]

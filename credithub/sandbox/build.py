@@ -29,6 +29,7 @@ class SandboxManifest(BaseModel):
     paths: dict[str, list[str]] = Field(description="department -> files relative to out_dir")
     counts: dict[str, dict[str, int]] = Field(description="department -> stream -> records written")
     api_keys: dict[str, str] = Field(default_factory=dict, description="department -> API key its server demands")
+    days_advanced: int = Field(0, description="Days `advance` has moved the sandbox past its generation day.")
     basic_auth: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="department -> {username, password} its server demands"
     )

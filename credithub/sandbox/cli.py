@@ -55,6 +55,28 @@ def generate(
 
 
 @app.command()
+def advance(
+    dir: Annotated[Path, typer.Option("--dir", help="A generated sandbox directory.")] = Path("var/sandbox"),  # noqa: A002
+) -> None:
+    """Move the sandbox one day forward: new and changed records for incremental syncs."""
+    from credithub.sandbox.evolve import advance as step
+
+    try:
+        before = _total(dir)
+        manifest = step(dir)
+    except CreditHubError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"day {manifest.days_advanced}: {manifest.total() - before} new records")
+
+
+def _total(path: Path) -> int:
+    from credithub.sandbox.build import load_manifest
+
+    return load_manifest(path).total()
+
+
+@app.command()
 def serve(
     dir: Annotated[Path, typer.Option("--dir", help="A generated sandbox directory.")] = Path("var/sandbox"),  # noqa: A002
     port: Annotated[int, typer.Option("--port", help="First port (0 = any free ports).")] = 0,

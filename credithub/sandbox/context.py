@@ -12,16 +12,6 @@ from credithub.sandbox.population import AS_OF, Company
 
 
 @dataclass
-class Dataset:
-    """Rows of one department stream, as the department writes them (source column names)."""
-
-    department: str
-    stream: str
-    columns: list[str]
-    rows: list[dict[str, object]] = field(default_factory=list)
-
-
-@dataclass
 class GenContext:
     rng: random.Random
     companies: list[Company]
@@ -30,6 +20,7 @@ class GenContext:
     truth: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
+    today: dt.date = AS_OF
 
     def dept_dir(self, department: str) -> Path:
         path = self.out_dir / department
@@ -37,7 +28,9 @@ class GenContext:
         return path
 
     def add_file(self, department: str, path: Path) -> None:
-        self.files.setdefault(department, []).append(str(path.relative_to(self.out_dir)))
+        rel = str(path.relative_to(self.out_dir))
+        if rel not in self.files.setdefault(department, []):
+            self.files[department].append(rel)
 
     def faulty(self, factor: float = 1.0) -> bool:
         return self.rng.random() < self.fault_rate * factor
@@ -74,7 +67,7 @@ class GenContext:
         return value
 
     def date_between(self, start: dt.date, end: dt.date | None = None) -> dt.date:
-        end = min(end or AS_OF, AS_OF)
+        end = min(end or self.today, self.today)
         if end <= start:
             return end
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
@@ -83,9 +76,13 @@ class GenContext:
         return self.date_between(max(earliest, c.established))
 
     def updated_at(self, after: dt.date) -> str:
-        day = self.date_between(after, min(after + dt.timedelta(days=20), AS_OF))
+        day = self.date_between(after, min(after + dt.timedelta(days=20), self.today))
         secs = self.rng.randrange(8 * 3600, 19 * 3600)
         return f"{day.isoformat()}T{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+
+    def stamp(self) -> str:
+        """A change time on `today` (after everything already published)."""
+        return self.updated_at(self.today)
 
     def date_text(self, d: dt.date, factor: float = 1.0) -> str:
         return faults.bad_date(self.rng, d) if self.faulty(factor * 0.5) else d.isoformat()

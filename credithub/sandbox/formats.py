@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -116,5 +117,10 @@ def write_jsonl(path: Path, rows: list[dict[str, object]], *, broken: dict[int, 
 
 
 def write_api_records(path: Path, rows: list[dict[str, object]]) -> None:
-    """The records a sandbox HTTP API serves (sorted by its change time, then id)."""
-    path.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+    """The records a sandbox HTTP API serves (sorted by its change time, then id).
+
+    Written to a temporary file and renamed, so a running server never reads half a file.
+    """
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+    os.replace(tmp, path)

@@ -117,9 +117,7 @@ def _basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def _handler(
-    department: str, style: ApiStyle, data: dict[str, Records], api_key: str | None, auth: dict[str, str] | None
-) -> type:
+def _handler(department: str, style: ApiStyle, data: ApiData, api_key: str | None, auth: dict[str, str] | None) -> type:
     expected_auth = _basic(auth["username"], auth["password"]) if auth else None
     failed_once: set[str] = set()
     lock = threading.Lock()
@@ -166,7 +164,7 @@ def _handler(
             if should_fail(stream, params):
                 self._send(503, {"error": "unavailable", "message": "service busy, retry later"})
                 return
-            records = data[stream]
+            records = data.get(stream)
             since = params.get("updated_since")
             if since:
                 records = [r for r in records if str(r.get("updatedAt", "")) >= since]
@@ -176,6 +174,28 @@ def _handler(
                 self._send(400, {"error": "bad_request", "message": str(exc)})
 
     return Handler
+
+
+class ApiData:
+    """A department's API records, re-read when `advance` rewrites their file."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self.paths = paths
+        self._cache: dict[str, tuple[int, Records]] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, stream: object) -> bool:
+        return stream in self.paths
+
+    def get(self, stream: str) -> Records:
+        path = self.paths[stream]
+        mtime = path.stat().st_mtime_ns
+        with self._lock:
+            cached = self._cache.get(stream)
+            if cached is None or cached[0] != mtime:
+                cached = (mtime, json.loads(path.read_text(encoding="utf-8")))
+                self._cache[stream] = cached
+            return cached[1]
 
 
 class SandboxServer:
@@ -191,14 +211,16 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         manifest = load_manifest(self.out_dir)
         for i, (department, style) in enumerate(API_DEPARTMENTS.items()):
-            data = {}
+            paths = {}
             for stream in style.streams:
                 path = self.out_dir / department / "api" / f"{stream}.json"
                 if not path.exists():
                     raise ConfigError(
                         "sandbox API data missing; regenerate the sandbox", department=department, file=str(path)
                     )
-                data[stream] = json.loads(path.read_text(encoding="utf-8"))
+                paths[stream] = path
+            data = ApiData(paths)
+            data.get(style.streams[0])  # fail at start, not on the first request, if a file is unreadable
             handler = _handler(
                 department, style, data, manifest.api_keys.get(department), manifest.basic_auth.get(department)
             )

@@ -120,7 +120,9 @@ def test_cli_generate_and_help(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--companies", "20", "--seed", "9", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s" / "ground_truth.jsonl").exists()
-    for cmd in ("generate", "serve"):
+    for cmd in ("generate", "serve", "advance"):
         assert runner.invoke(app, [cmd, "--help"]).exit_code == 0
+    moved = runner.invoke(app, ["advance", "--dir", str(tmp_path / "s")])
+    assert moved.exit_code == 0 and "day 1: 8 new records" in moved.output, moved.output
     bad = runner.invoke(app, ["serve", "--dir", str(tmp_path / "missing")])
     assert bad.exit_code == 1

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_sqlite
-from credithub.sandbox.population import AS_OF, Company
+from credithub.sandbox.population import Company
 
 DEPT = "market_regulation"
 DB_FILE = "scjg.db"
@@ -100,12 +101,12 @@ def _register_row(ctx: GenContext, i: int, c: Company) -> dict[str, object]:
     }
 
 
-def _abnormal_row(ctx: GenContext, i: int, c: Company) -> dict[str, object]:
+def _abnormal_row(ctx: GenContext, i: int, c: Company, earliest: dt.date = dt.date(2019, 7, 1)) -> dict[str, object]:
     rid = f"JYYC{i:06d}"
     ctx.record(DEPT, "abnormal_operations", rid, c)
-    listed = ctx.event_date(c, dt.date(2019, 7, 1))
+    listed = ctx.event_date(c, earliest)
     removed = None
-    if c.status in {"存续", "在业"} and ctx.rng.random() < 0.5 and listed < AS_OF - dt.timedelta(days=30):
+    if c.status in {"存续", "在业"} and ctx.rng.random() < 0.5 and listed < ctx.today - dt.timedelta(days=30):
         removed = ctx.date_between(listed + dt.timedelta(days=20))
     return {
         "ID": rid,
@@ -153,3 +154,32 @@ def _penalty_row(ctx: GenContext, i: int, c: Company) -> dict[str, object]:
         "GSRQ": published.isoformat(),
         "GXSJ": ctx.updated_at(published),
     }
+
+
+def advance(ctx: GenContext) -> None:
+    """A day later: a few companies change status, are listed as abnormal, or are removed from the list."""
+    path = ctx.dept_dir(DEPT) / DB_FILE
+    conn = sqlite3.connect(path)
+    try:
+        live = [c for c in ctx.companies if c.status in {"存续", "在业"}]
+        for c in ctx.rng.sample(live, k=min(len(live), max(1, len(ctx.companies) // 100))):
+            c.status = ctx.rng.choice(("吊销", "注销"))
+            conn.execute("UPDATE qy_djxx SET DJZT = ?, GXSJ = ? WHERE QYMC = ?", (c.status, ctx.stamp(), c.name))
+        n = conn.execute("SELECT COUNT(*) FROM jyyc_ml").fetchone()[0]
+        for k, c in enumerate(ctx.rng.sample(live, k=min(len(live), 3)), start=1):
+            row = _abnormal_row(ctx, n + k, c, earliest=ctx.today)
+            row.update(YCYY=None, YCRQ=None, GXSJ=ctx.stamp())
+            marks = ", ".join("?" for _ in ABNORMAL_COLUMNS)
+            conn.execute(
+                f"INSERT INTO jyyc_ml ({', '.join(ABNORMAL_COLUMNS)}) VALUES ({marks})",
+                [row[col] for col in ABNORMAL_COLUMNS],
+            )
+        listed = conn.execute("SELECT ID FROM jyyc_ml WHERE YCRQ IS NULL ORDER BY ID").fetchall()
+        for (rid,) in ctx.rng.sample(listed, k=min(len(listed), 2)):
+            conn.execute(
+                "UPDATE jyyc_ml SET YCRQ = ?, YCYY = ?, GXSJ = ? WHERE ID = ?",
+                (ctx.today.isoformat(), ctx.rng.choice(REMOVE_REASONS), ctx.stamp(), rid),
+            )
+        conn.commit()
+    finally:
+        conn.close()

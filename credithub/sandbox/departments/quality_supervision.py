@@ -92,3 +92,27 @@ def _broken_lines(ctx: GenContext, rows: list[dict[str, object]]) -> dict[int, b
             )
         out[pos] = out.get(pos, b"") + line
     return out
+
+
+def advance(ctx: GenContext) -> None:
+    """A day later: the bureau drops a new export with that day's spot checks."""
+    rows: list[dict[str, object]] = []
+    for k, c in enumerate(ctx.rng.sample(ctx.companies, k=3), start=1):
+        rid = f"ZJCC{ctx.today:%Y%m%d}{k:03d}"
+        ctx.record(DEPT, "spot_checks", rid, c)
+        failed = ctx.rng.random() < 0.3
+        rows.append(
+            {
+                "序号": rid,
+                "组织机构代码": _org(ctx, c),
+                "企业名称": ctx.name(c),
+                "产品名称": ctx.rng.choice(PRODUCTS),
+                "抽查日期": ctx.today.isoformat(),
+                "检验结果": "不合格" if failed else "合格",
+                "主要问题": ctx.rng.choice(SPOT_ISSUES) if failed else "",
+                "更新时间": ctx.stamp(),
+            }
+        )
+    path = ctx.dept_dir(DEPT) / f"spot_checks_{ctx.today:%Y-%m-%d}.csv"
+    write_csv(path, SPOT_COLUMNS, rows, encoding="gbk")
+    ctx.add_file(DEPT, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_api_records
@@ -23,6 +24,24 @@ def _taxpayer_id(ctx: GenContext, c: Company) -> str | None:
     # Companies registered before the USCC are often still filed under the old tax number.
     value = c.tax_no if c.tax_no and ctx.rng.random() < 0.5 else c.uscc
     return ctx.ident(value)
+
+
+def _arrears_row(ctx: GenContext, i: int, c: Company, earliest: dt.date = dt.date(2021, 1, 1)) -> dict[str, object]:
+    rid = f"QS{i:06d}"
+    ctx.record(DEPT, "arrears", rid, c)
+    announced = ctx.event_date(c, earliest)
+    return {
+        "id": rid,
+        "taxpayerId": _taxpayer_id(ctx, c),
+        "taxpayerName": ctx.name(c),
+        "legalRep": c.legal_rep,
+        "legalRepIdNo": c.legal_rep_id,
+        "taxType": ctx.rng.choice(TAX_TYPES),
+        "arrearsAmount": ctx.money(5_000, 3_000_000),
+        "currentArrears": ctx.money(0, 500_000),
+        "announceDate": ctx.date_text(announced),
+        "updatedAt": ctx.updated_at(announced),
+    }
 
 
 def write(ctx: GenContext) -> None:
@@ -49,23 +68,7 @@ def write(ctx: GenContext) -> None:
                 }
             )
     for c in ctx.sample(0.06):
-        rid = f"QS{len(arrears) + 1:06d}"
-        ctx.record(DEPT, "arrears", rid, c)
-        announced = ctx.event_date(c)
-        arrears.append(
-            {
-                "id": rid,
-                "taxpayerId": _taxpayer_id(ctx, c),
-                "taxpayerName": ctx.name(c),
-                "legalRep": c.legal_rep,
-                "legalRepIdNo": c.legal_rep_id,
-                "taxType": ctx.rng.choice(TAX_TYPES),
-                "arrearsAmount": ctx.money(5_000, 3_000_000),
-                "currentArrears": ctx.money(0, 500_000),
-                "announceDate": ctx.date_text(announced),
-                "updatedAt": ctx.updated_at(announced),
-            }
-        )
+        arrears.append(_arrears_row(ctx, len(arrears) + 1, c))
     for c in ctx.sample(0.025):
         rid = f"ZDSS{len(violations) + 1:06d}"
         ctx.record(DEPT, "violations", rid, c)
@@ -91,3 +94,18 @@ def write(ctx: GenContext) -> None:
         rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
         write_api_records(api / f"{stream}.json", rows)
         ctx.add_file(DEPT, api / f"{stream}.json")
+
+
+def advance(ctx: GenContext) -> None:
+    """A day later: new arrears are announced and one earlier announcement is corrected."""
+    path = ctx.dept_dir(DEPT) / "api" / "arrears.json"
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    if rows:
+        old = rows[ctx.rng.randrange(len(rows))]
+        old.update(currentArrears=0.0, updatedAt=ctx.stamp())
+    for c in ctx.rng.sample(ctx.companies, k=2):
+        row = _arrears_row(ctx, len(rows) + 1, c, earliest=ctx.today)
+        row["updatedAt"] = ctx.stamp()
+        rows.append(row)
+    rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
+    write_api_records(path, rows)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments._api import write_streams
+from credithub.sandbox.formats import write_api_records
 
 DEPT = "transport"
 GRADES = ("AAA", "AA", "A", "B")
@@ -31,3 +33,14 @@ def write(ctx: GenContext) -> None:
             }
         )
     write_streams(ctx, DEPT, {"ratings": rows})
+
+
+def advance(ctx: GenContext) -> None:
+    """A day later: one operator's rating is re-assessed (same record, new grade)."""
+    path = ctx.dept_dir(DEPT) / "api" / "ratings.json"
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    if rows:
+        row = rows[ctx.rng.randrange(len(rows))]
+        row.update(grade=ctx.rng.choice(GRADES), updatedAt=ctx.stamp())
+        rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
+        write_api_records(path, rows)
