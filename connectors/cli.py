@@ -92,7 +92,7 @@ def _config_for(
         if temp_sandbox:
             out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="credithub-sandbox-")))
             configs = stack.enter_context(
-                _sandbox_configs(out, companies or 40, settings.sandbox_seed, generate=True)
+                _sandbox_configs(out, companies or 60, settings.sandbox_seed, generate=True)
             )
         else:
             configs = stack.enter_context(
@@ -219,7 +219,7 @@ def test(
     name: Annotated[str, typer.Argument(help="Connector name (see `list`) or module:Class.")],
     config: ConfigOpt = None,
     path: PathOpt = None,
-    companies: Annotated[int, typer.Option(help="Companies in the temporary sandbox.")] = 40,
+    companies: Annotated[int, typer.Option(help="Companies in the temporary sandbox (every stream needs records).")] = 60,
     bad_rows_config: Annotated[
         Path | None, typer.Option(help="Config of a source with bad rows (for transports that cannot be injected).")
     ] = None,
