@@ -79,6 +79,18 @@ def _full_param() -> dict[str, Param]:
     }
 
 
+def _freshness_deadline(department: str, sla: dt.timedelta) -> DeadlineAlert:
+    """The run must finish within the department's freshness SLA of being queued; otherwise the
+    callback evaluates the scorecard (warning / yellow card and notices)."""
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=sla,
+        callback=SyncCallback(
+            "credithub.orchestration.callbacks.ingest_deadline_missed", kwargs={"department": department}
+        ),
+    )
+
+
 def build_ingest_dag(department: str, connector_cls: Any, settings: Settings) -> DAG:
     asset = validated_asset(department)
     title = getattr(connector_cls, "title", department)
@@ -94,13 +106,7 @@ def build_ingest_dag(department: str, connector_cls: Any, settings: Settings) ->
         default_args=_default_args(settings),
         params=_full_param(),
         tags=["credithub", "ingest", department],
-        deadline=DeadlineAlert(
-            reference=DeadlineReference.DAGRUN_QUEUED_AT,
-            interval=sla,
-            callback=SyncCallback(
-                "credithub.orchestration.callbacks.ingest_deadline_missed", kwargs={"department": department}
-            ),
-        ),
+        deadline=_freshness_deadline(department, sla) if settings.airflow_deadline_alerts else None,
         doc_md=f"Ingest **{title}** (`{department}`). Freshness SLA {sla}. Emits asset `{asset.name}`.",
     )
     def ingest() -> None:

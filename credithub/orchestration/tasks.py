@@ -108,19 +108,27 @@ def validate(department: str, *, settings: Settings | None = None) -> dict[str, 
     settings = settings or Settings()
     db = open_db(settings)
     out: dict[str, Any] = {"department": department, "batches": [], "passed": 0, "quarantined": 0, "held": []}
+    first_error: Exception | None = None
     try:
         for batch_id in batches_to_validate(db, department):
             with log_context(department=department, batch=batch_id, stage="validate"):
-                report = validate_batch(db, settings, batch_id)
+                try:
+                    report = validate_batch(db, settings, batch_id)
+                except Exception as exc:  # noqa: BLE001 - one stream's problem must not stall the others
+                    log.exception("validation of batch %s failed", batch_id)
+                    first_error = first_error or exc
+                    continue
                 log.info("validated batch: %s passed, %s quarantined", report.passed, report.quarantined)
             out["batches"].append(batch_id)
             out["passed"] += int(report.passed)
             out["quarantined"] += int(report.quarantined)
             if report.held:
                 out["held"].append(batch_id)
-        return out
     finally:
         db.dispose()
+    if first_error is not None:
+        raise first_error
+    return out
 
 
 def ingest(department: str, *, full: bool = False, settings: Settings | None = None) -> dict[str, Any]:
