@@ -32,8 +32,9 @@ _LOOKALIKE_DIGITS = str.maketrans({"O": "0", "I": "1"})
 
 
 def fold(text: str) -> str:
-    """The canonical searchable form of a name: simplified, half-width, '()' brackets, no spaces."""
-    return normalize_name(text)
+    """The canonical searchable form of a name: simplified, half-width, '()' brackets, no spaces,
+    and one spelling of the limited-liability form (有限责任公司 and 有限公司 are the same form)."""
+    return normalize_name(text).replace("有限责任公司", "有限公司")
 
 
 def _parse(folded: str) -> ParsedName:
