@@ -11,6 +11,14 @@ from credithub.sandbox import faults
 from credithub.sandbox.population import AS_OF, Company
 
 
+@dataclass(frozen=True)
+class Penalty:
+    company_id: str
+    case_no: str
+    authority: str
+    decided: dt.date
+
+
 @dataclass
 class GenContext:
     rng: random.Random
@@ -21,6 +29,8 @@ class GenContext:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
     today: dt.date = AS_OF
+    penalties: list[Penalty] = field(default_factory=list)
+    """Penalty decisions written so far, so credit-repair decisions can name real ones."""
 
     def dept_dir(self, department: str) -> Path:
         path = self.out_dir / department
@@ -92,6 +102,9 @@ class GenContext:
 
     def money(self, low: float, high: float, step: float = 100.0) -> float:
         return round(self.rng.uniform(low, high) / step) * step
+
+    def penalty(self, c: Company, case_no: str, authority: str, decided: dt.date) -> None:
+        self.penalties.append(Penalty(c.company_id, case_no, authority, decided))
 
     def record(self, department: str, stream: str, record_id: str, company: Company | None) -> None:
         dept = self.counts.setdefault(department, {})

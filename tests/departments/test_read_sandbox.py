@@ -184,3 +184,23 @@ def test_tax_api_refuses_a_wrong_key(dept_configs) -> None:  # type: ignore[no-u
     cfg = {**dept_configs["tax"], "api_key": "not-the-key"}
     result = tax_cls(cfg).check()
     assert not result.ok and "not-the-key" not in (result.message or "")
+
+
+def test_credit_repairs_name_penalties_of_the_same_company(dept_configs, truth) -> None:  # type: ignore[no-untyped-def]
+    case_nos: dict[str, set[str]] = {}
+    repairs = []
+    for cls in BUILTIN:
+        connector = cls(dept_configs[cls.name])
+        for stream in connector.stream_instances():
+            rows, _, _ = _read(stream, None)
+            for row in rows:
+                rec = stream.to_canonical(stream.stage(row.data))
+                company = truth[(cls.name, stream.name, row.record_id)].company_id
+                for ev in rec.events:
+                    if ev.event_type == "credit_repair":
+                        repairs.append((company, ev))
+                    elif ev.attributes.get("case_no"):
+                        case_nos.setdefault(company, set()).add(ev.attributes["case_no"])
+    assert repairs
+    for company, ev in repairs:
+        assert ev.attributes["original_record"] in case_nos.get(company, set()), ev

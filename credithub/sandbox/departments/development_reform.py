@@ -15,7 +15,6 @@ RED_LISTS = (
     ("守合同重信用企业", "深圳市市场监督管理局"),
     ("劳动保障守法诚信示范单位", "深圳市人力资源和社会保障局"),
 )
-REPAIR_DEPTS = ("深圳市市场监督管理局", "国家税务总局深圳市税务局", "深圳市生态环境局", "深圳市应急管理局")
 
 
 def write(ctx: GenContext) -> None:
@@ -55,8 +54,13 @@ def write(ctx: GenContext) -> None:
                 "updatedAt": ctx.updated_at(listed),
             }
         )
-    for c in ctx.sample(0.03):
-        decided = ctx.event_date(c, dt.date(2022, 1, 1))
+    # A repair names a real penalty decision of the same company, after the minimum publicity period.
+    by_id = {c.company_id: c for c in ctx.companies}
+    candidates = [p for p in ctx.penalties if p.decided <= ctx.today - dt.timedelta(days=120)]
+    chosen = ctx.rng.sample(candidates, k=min(len(candidates), max(4, len(ctx.companies) * 3 // 100)))
+    for p in sorted(chosen, key=lambda p: (p.decided, p.case_no)):
+        c = by_id[p.company_id]
+        decided = ctx.date_between(p.decided + dt.timedelta(days=91), p.decided + dt.timedelta(days=400))
         rid = f"XYXF{len(repair) + 1:06d}"
         ctx.record(DEPT, "credit_repair", rid, c)
         repair.append(
@@ -64,8 +68,8 @@ def write(ctx: GenContext) -> None:
                 "id": rid,
                 "entName": ctx.name(c),
                 "uscc": ctx.ident(c.uscc),
-                "originalRecord": f"深市监罚〔{decided.year - 1}〕{ctx.rng.randint(1, 999)}号",
-                "originalDept": ctx.rng.choice(REPAIR_DEPTS),
+                "originalRecord": p.case_no,
+                "originalDept": p.authority,
                 "repairDate": ctx.date_text(decided),
                 "result": ctx.vocab(ctx.rng.choices(("准予修复", "不予修复"), weights=(85, 15))[0], "待审核"),
                 "updatedAt": ctx.updated_at(decided),

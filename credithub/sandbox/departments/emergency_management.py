@@ -24,6 +24,7 @@ def write(ctx: GenContext) -> None:
     for c in ctx.sample(0.04, "factory", boost=3):
         decided = ctx.event_date(c)
         rid = f"深应急罚〔{decided.year}〕{len(penalties) + 1:04d}号"
+        ctx.penalty(c, rid, "深圳市应急管理局", decided)
         ctx.record(DEPT, "work_safety_penalties", rid, c)
         by_reg_no = c.reg_no is not None and ctx.rng.random() < 0.6
         amount = ctx.money(5_000, 300_000, 1000)

@@ -47,6 +47,7 @@ def write(ctx: GenContext) -> None:
     for c in ctx.sample(0.03, "factory", boost=4):
         decided = ctx.event_date(c)
         rid = f"深环罚〔{decided.year}〕{len(penalties) + 1:03d}号"
+        ctx.penalty(c, rid, "深圳市生态环境局", decided)
         ctx.record(DEPT, "penalties", rid, c)
         penalties.append(
             {

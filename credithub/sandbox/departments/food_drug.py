@@ -65,6 +65,7 @@ def write(ctx: GenContext) -> None:
     for c in ctx.sample(0.02, "food", boost=10):
         decided = ctx.event_date(c)
         rid = f"深市监食罚〔{decided.year}〕{len(penalties) + 1:04d}号"
+        ctx.penalty(c, rid, "深圳市市场监督管理局", decided)
         ctx.record(DEPT, "food_safety_penalties", rid, c)
         amount = ctx.money(5_000, 200_000, 1000)
         penalties.append(

@@ -142,11 +142,13 @@ def _penalty_row(ctx: GenContext, i: int, c: Company) -> dict[str, object]:
     decided = ctx.event_date(c)
     published = ctx.date_between(decided, decided + dt.timedelta(days=7))
     fact, content = ctx.rng.choice(PENALTY_FACTS)
+    case_no = f"深市监罚〔{decided.year}〕{i}号"
+    ctx.penalty(c, case_no, "深圳市市场监督管理局", decided)
     return {
         "ID": rid,
         "TYSHXYDM": ctx.ident(c.uscc),
         "QYMC": ctx.name(c, 0.15),
-        "CFJDSWH": f"深市监罚〔{decided.year}〕{ctx.rng.randint(1, 999)}号",
+        "CFJDSWH": case_no,
         "WFXW": fact,
         "CFNR": content,
         "FKJE": f"{ctx.money(0.5, 50, 0.5):.1f}",

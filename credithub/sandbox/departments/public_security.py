@@ -36,10 +36,12 @@ def write(ctx: GenContext) -> None:
         rid = f"XFCF{len(penalties) + 1:07d}"
         ctx.record(DEPT, "fire_penalties", rid, c)
         kind = ctx.rng.choices(("罚款", "责令停产停业", "警告"), weights=(70, 10, 20))[0]
+        case_no = f"深公消行罚决字〔{decided.year}〕{len(penalties) + 1:04d}号"
+        ctx.penalty(c, case_no, "深圳市消防救援支队", decided)
         penalties.append(
             {
                 "cfid": rid,
-                "jdswh": f"深公消行罚决字〔{decided.year}〕{ctx.rng.randint(1, 9999):04d}号",
+                "jdswh": case_no,
                 "dwmc": ctx.name(c),
                 "tyshxydm": ctx.ident(c.uscc),
                 "wfxw": ctx.rng.choice(PROBLEMS),

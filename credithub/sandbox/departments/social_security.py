@@ -98,12 +98,14 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "labour_penalties", rid, c)
         decided = ctx.event_date(c)
         amount = ctx.money(2_000, 100_000)
+        case_no = f"深人社罚〔{decided.year}〕{len(penalties) + 1}号"
+        ctx.penalty(c, case_no, "深圳市人力资源和社会保障局", decided)
         penalties.append(
             {
                 "编号": rid,
                 "统一社会信用代码": ctx.ident(c.uscc),
                 "单位名称": ctx.name(c),
-                "处罚决定书文号": f"深人社罚〔{decided.year}〕{ctx.rng.randint(1, 999)}号",
+                "处罚决定书文号": case_no,
                 "违法事实": ctx.rng.choice(LABOUR_FACTS),
                 "处罚结果": f"罚款{amount:.0f}元",
                 "罚款金额": amount,
