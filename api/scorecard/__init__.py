@@ -1,0 +1,1 @@
+"""Department scorecard: JSON API and the public/steward web page."""
