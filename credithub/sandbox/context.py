@@ -19,6 +19,14 @@ class Penalty:
     decided: dt.date
 
 
+@dataclass(frozen=True)
+class Honour:
+    company_id: str
+    list_name: str
+    issuer: str
+    since: dt.date
+
+
 @dataclass
 class GenContext:
     rng: random.Random
@@ -31,6 +39,8 @@ class GenContext:
     today: dt.date = AS_OF
     penalties: list[Penalty] = field(default_factory=list)
     """Penalty decisions written so far, so credit-repair decisions can name real ones."""
+    honours: list[Honour] = field(default_factory=list)
+    """Ratings that put a company on the red list (tax A, customs AEO), for development_reform."""
 
     def dept_dir(self, department: str) -> Path:
         path = self.out_dir / department
@@ -105,6 +115,9 @@ class GenContext:
 
     def penalty(self, c: Company, case_no: str, authority: str, decided: dt.date) -> None:
         self.penalties.append(Penalty(c.company_id, case_no, authority, decided))
+
+    def honour(self, c: Company, list_name: str, issuer: str, since: dt.date) -> None:
+        self.honours.append(Honour(c.company_id, list_name, issuer, since))
 
     def record(self, department: str, stream: str, record_id: str, company: Company | None) -> None:
         dept = self.counts.setdefault(department, {})

@@ -138,3 +138,18 @@ def test_bad_arguments_are_config_errors(tmp_path: Path) -> None:
         generate(tmp_path / "x", 3, 1)
     with pytest.raises(ConfigError):
         generate(tmp_path / "x", 50, 1, fault_rate=0.9)
+
+
+def test_departments_agree_with_each_other(sandbox: SandboxManifest) -> None:
+    """The red list names companies other departments honoured; abnormal listings lead to the serious list."""
+    out = sandbox.out_dir
+    truth = {(t["department"], t["stream"], t["source_record_id"]): t["company_id"] for t in _truth(out)}
+    ratings = json.loads((out / "tax" / "api" / "tax_ratings.json").read_text("utf-8"))
+    a_rated = {truth[("tax", "tax_ratings", r["id"])] for r in ratings if r["rating"] == "A"}
+    red = json.loads((out / "development_reform" / "api" / "red_list.json").read_text("utf-8"))
+    tax_red = [r for r in red if r["listName"] == "纳税信用A级纳税人"]
+    assert tax_red
+    assert all(truth[("development_reform", "red_list", r["id"])] in a_rated for r in tax_red)
+    serious = {k[2]: v for k, v in truth.items() if k[:2] == ("market_regulation", "serious_dishonest")}
+    abnormal = {v for k, v in truth.items() if k[:2] == ("market_regulation", "abnormal_operations")}
+    assert set(serious.values()) <= abnormal

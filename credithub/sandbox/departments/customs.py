@@ -19,6 +19,8 @@ def write(ctx: GenContext) -> None:
         ctx.record(DEPT, "credit_grades", rid, c)
         effective = ctx.event_date(c)
         grade = ctx.rng.choices(GRADES, weights=(15, 75, 10))[0]
+        if grade == "高级认证企业" and c.status in {"存续", "在业"}:
+            ctx.honour(c, "海关高级认证企业", "深圳海关", effective)
         grades.append(
             {
                 "SeqNo": rid,

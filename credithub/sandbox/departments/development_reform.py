@@ -35,11 +35,17 @@ def write(ctx: GenContext) -> None:
                 "updatedAt": ctx.updated_at(committed),
             }
         )
-    for c in ctx.sample(0.05):
-        if c.status in {"吊销", "注销"}:
-            continue
-        listed = ctx.event_date(c, dt.date(2023, 1, 1))
-        name, issuer = ctx.rng.choice(RED_LISTS)
+    # The red list follows other departments' honours (tax A, customs AEO) plus its own awards.
+    by_id = {c.company_id: c for c in ctx.companies}
+    awards = [
+        (by_id[h.company_id], h.list_name, h.issuer, h.since) for h in ctx.honours if h.since >= dt.date(2023, 1, 1)
+    ]
+    awards = ctx.rng.sample(awards, k=min(len(awards), max(3, len(ctx.companies) * 4 // 100)))
+    for c in ctx.sample(0.015):
+        if c.status not in {"吊销", "注销"}:
+            awards.append((c, *ctx.rng.choice(RED_LISTS[2:]), ctx.event_date(c, dt.date(2023, 1, 1))))
+    for c, name, issuer, since in sorted(awards, key=lambda a: (a[3], a[0].company_id, a[1])):
+        listed = ctx.date_between(since, since + dt.timedelta(days=30))
         rid = f"HMD{len(red) + 1:06d}"
         ctx.record(DEPT, "red_list", rid, c)
         red.append(

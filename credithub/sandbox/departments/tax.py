@@ -57,6 +57,8 @@ def write(ctx: GenContext) -> None:
             rid = f"NSXY{year}{len(ratings) + 1:06d}"
             ctx.record(DEPT, "tax_ratings", rid, c)
             published = ctx.date_between(dt.date(year + 1, 4, 1), dt.date(year + 1, 4, 30))
+            if rating == "A" and c.status in {"存续", "在业"}:
+                ctx.honour(c, "纳税信用A级纳税人", "国家税务总局深圳市税务局", published)
             ratings.append(
                 {
                     "id": rid,
