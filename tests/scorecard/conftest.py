@@ -46,37 +46,39 @@ def add_batch(
         )
         s.add(batch)
         s.flush()
+        raws = []
         for i in range(passed + quarantined):
             rid = f"r{next(_ids)}"
-            raw = RawRecord(
-                batch_id=batch.id,
-                department=department,
-                stream="main",
-                source_record_id=rid,
-                content_hash=rid,
-                location=f"row {i}",
-                data={"n": i},
-                fetched_at=finished_at,
-            )
-            s.add(raw)
-            s.flush()
-            bad = i >= passed
-            s.add(
-                StagedRecord(
-                    raw_record_id=raw.id,
+            raws.append(
+                RawRecord(
                     batch_id=batch.id,
                     department=department,
                     stream="main",
                     source_record_id=rid,
-                    staged={"n": i},
-                    status="quarantined" if bad else "passed",
-                    failures=[{"expectation": "x", "column": "uscc", "value": "?", "reason_zh": "校验码错误"}]
-                    if bad
-                    else None,
-                    created_at=finished_at,
-                    updated_at=finished_at,
+                    content_hash=rid,
+                    location=f"row {i}",
+                    data={"n": i},
+                    fetched_at=finished_at,
                 )
             )
+        s.add_all(raws)
+        s.flush()
+        failure = [{"expectation": "x", "column": "uscc", "value": "?", "reason_zh": "校验码错误"}]
+        s.add_all(
+            StagedRecord(
+                raw_record_id=raw.id,
+                batch_id=batch.id,
+                department=department,
+                stream="main",
+                source_record_id=raw.source_record_id,
+                staged={"n": i},
+                status="quarantined" if i >= passed else "passed",
+                failures=failure if i >= passed else None,
+                created_at=finished_at,
+                updated_at=finished_at,
+            )
+            for i, raw in enumerate(raws)
+        )
         return batch.id
 
 
