@@ -18,6 +18,7 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
 
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from great_expectations.execution_engine import PandasExecutionEngine  # noqa: E402
 from great_expectations.expectations.expectation import (  # noqa: E402
@@ -34,6 +35,7 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
 )
 
 from credithub.validation import identifier_checks as idc  # noqa: E402
+from credithub.validation.textmatrix import code_matrix, is_digit, length_is  # noqa: E402
 
 # "Not in the future" is judged on the city's calendar day, not UTC.
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -139,14 +141,48 @@ def iso_dates(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     return day.where(ok), ok
 
 
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _fast_iso_day(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(yyyymmdd int, judged mask) for 'YYYY-MM-DD' and 'YYYY-MM-DD[T ]HH:MM:SS' in numpy.
+
+    Rows outside these two spellings are not judged here (mask False); iso_dates() takes them.
+    """
+    m = code_matrix(column, 19)
+    d = m.astype(np.int64) - 48
+    digits = is_digit(m)
+    date_ok = digits[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1) & (m[:, 4] == 45) & (m[:, 7] == 45)
+    short = length_is(m, 10)
+    long = (length_is(m, 19) & ((m[:, 10] == ord("T")) | (m[:, 10] == 32))
+            & digits[:, [11, 12, 14, 15, 17, 18]].all(axis=1) & (m[:, 13] == 58) & (m[:, 16] == 58))
+    judged = date_ok & (short | long)
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 5] * 10 + d[:, 6]
+    day = d[:, 8] * 10 + d[:, 9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    dim = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    time_ok = ~long | (((d[:, 11] * 10 + d[:, 12]) < 24) & ((d[:, 14] * 10 + d[:, 15]) < 60)
+                       & ((d[:, 17] * 10 + d[:, 18]) < 60))
+    return np.where(judged & real & time_ok, year * 10000 + month * 100 + day, -1), judged
+
+
 class ColumnValuesIsoDateNotInFuture(ColumnMapMetricProvider):
     condition_metric_name = "column_values.iso_date_not_in_future"
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:
-        day, ok = iso_dates(column)
-        # ISO 'YYYY-MM-DD' strings order like the dates they spell.
-        return ok & (day.fillna("9999-99-99") <= city_today().isoformat())
+        today = city_today()
+        limit = today.year * 10000 + today.month * 100 + today.day
+        ymd, judged = _fast_iso_day(column)
+        ok = pd.Series((ymd > 0) & (ymd <= limit), index=column.index)
+        rest = column[~judged]
+        if not rest.empty:
+            day, shaped = iso_dates(rest)
+            # ISO 'YYYY-MM-DD' strings order like the dates they spell.
+            ok.loc[rest.index] = (shaped & (day.fillna("9999-99-99") <= today.isoformat())).to_numpy()
+        return ok
 
 
 class ExpectColumnValuesToBeIsoDateNotInFuture(ColumnMapExpectation):
@@ -156,6 +192,29 @@ class ExpectColumnValuesToBeIsoDateNotInFuture(ColumnMapExpectation):
     success_keys = ("mostly",)
 
 
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+
+
+def _plain_numbers(column: pd.Series) -> pd.Series:
+    """Float value of plain decimal text (or a number), NaN for anything else ('1,000万', '1e5', 'inf')."""
+    m = code_matrix(column, 24)
+    digits = is_digit(m)
+    dots = (m == 46).sum(axis=1)
+    signs = (m == 43) | (m == 45)
+    allowed = digits | (m == 46) | (m == 0)
+    allowed[:, 0] |= signs[:, 0]
+    fast = allowed.all(axis=1) & (dots <= 1) & digits.any(axis=1) & (m[:, 24] == 0)
+    values = pd.Series(np.nan, index=column.index, dtype=float)
+    if fast.any():
+        values[fast] = pd.to_numeric(column[fast].astype(str), errors="coerce").to_numpy(dtype=float)
+    rest = column[~fast]
+    if not rest.empty:
+        text = rest.astype(object).map(lambda v: v if isinstance(v, str) else str(v)).str.strip()
+        shaped = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+        values[rest.index] = pd.to_numeric(text.where(shaped), errors="coerce").to_numpy(dtype=float)
+    return values
+
+
 class ColumnValuesNumberBetween(ColumnMapMetricProvider):
     condition_metric_name = "column_values.number_between"
     condition_value_keys = ("min_value", "max_value")
@@ -163,11 +222,8 @@ class ColumnValuesNumberBetween(ColumnMapMetricProvider):
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, min_value: float | None = None, max_value: float | None = None,
                 **kwargs: Any) -> pd.Series:
-        text = column.astype(object).map(lambda v: v if isinstance(v, str) else str(v)).str.strip()
-        # Plain decimal notation only: '1,000万' or '1e5' in a register is a data fault, not a number.
-        shaped = text.str.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)").fillna(False).astype(bool)
-        num = pd.to_numeric(text.where(shaped), errors="coerce")
-        ok = shaped & num.notna()
+        num = _plain_numbers(column)
+        ok = num.notna()
         if min_value is not None:
             ok &= num >= min_value
         if max_value is not None:
@@ -194,8 +250,12 @@ class MulticolumnAnyPresent(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list: pd.DataFrame, **kwargs: Any) -> pd.Series:
-        filled = column_list.notna() & column_list.astype(object).map(lambda v: str(v).strip() != "")
-        return filled.any(axis=1)
+        # Whitespace-only text is turned into null by engine.build_frame before validation.
+        present = pd.Series(False, index=column_list.index)
+        for name in column_list.columns:
+            col = column_list[name]
+            present |= col.notna() & (col != "")
+        return present
 
 
 class ExpectMulticolumnValuesToHaveAtLeastOnePresent(MulticolumnMapExpectation):
