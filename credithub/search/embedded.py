@@ -140,13 +140,21 @@ class EmbeddedBackend:
         with self._guard:
             if self._index is not None and now - self._last_check < self._reload_interval_s:
                 return self._index
-            version = self.live_version()
-            if version is None:
-                self._index, self._version = None, None
-            elif version != self._version or self._index is None:
-                self._index, self._version = self._open(version), version
-            else:
-                self._index.reload()
+            for attempt in range(2):
+                version = self.live_version()
+                try:
+                    if version is None:
+                        self._index, self._version = None, None
+                    elif version != self._version or self._index is None:
+                        self._index, self._version = self._open(version), version
+                    else:
+                        self._index.reload()
+                    break
+                except (OSError, ValueError) as exc:
+                    # LIVE moved on between reading it and opening the version: read it again once.
+                    if attempt:
+                        raise SearchBackendError("cannot open the live search index", version=version,
+                                                 reason=str(exc)) from exc
             self._last_check = now
             return self._index
 

@@ -70,23 +70,32 @@ def test_reader_in_another_process_follows_commits_and_swaps(tmp_path: Path,
         "from pathlib import Path\n"
         "from credithub.search.embedded import EmbeddedBackend\n"
         "from credithub.search.base import SearchQuery\n"
-        "b = EmbeddedBackend(Path(sys.argv[1]))\n"
-        "print(json.dumps([b.count(), b.live_version(), [h.entity_id for h in b.search(SearchQuery(q='鹏程物流')).hits]]))\n"
+        "b = EmbeddedBackend(Path(sys.argv[1]), reload_interval_s=0)\n"
+        "for _ in sys.stdin:\n"
+        "    hits = [h.entity_id for h in b.search(SearchQuery(q='鹏程物流')).hits]\n"
+        "    print(json.dumps([b.count(), b.live_version(), hits]), flush=True)\n"
     )
+    # One long-lived reader process, as an API worker would be.
+    reader = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
 
     def read() -> list[Any]:
-        out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, capture_output=True,
-                             text=True, timeout=60, check=True)
-        return json.loads(out.stdout)
+        assert reader.stdin and reader.stdout
+        reader.stdin.write("?\n")
+        reader.stdin.flush()
+        return json.loads(reader.stdout.readline())
 
-    count, version, hits = read()
-    assert (count, version, hits[0]) == (len(documents), writer.live_version(), "E-PENGCHENG")
-    writer.delete(["E-PENGCHENG"])
-    count, _, hits = read()
-    assert count == len(documents) - 1 and "E-PENGCHENG" not in hits
-    v2 = writer.rebuild(documents)
-    count, version, hits = read()
-    assert (count, version, hits[0]) == (len(documents), v2, "E-PENGCHENG")
+    try:
+        count, version, hits = read()
+        assert (count, version, hits[0]) == (len(documents), writer.live_version(), "E-PENGCHENG")
+        writer.delete(["E-PENGCHENG"])
+        count, _, hits = read()
+        assert count == len(documents) - 1 and "E-PENGCHENG" not in hits
+        v2 = writer.rebuild(documents)
+        count, version, hits = read()
+        assert (count, version, hits[0]) == (len(documents), v2, "E-PENGCHENG")
+    finally:
+        reader.communicate(timeout=30)
 
 
 def test_same_process_reader_reads_own_writes_immediately(tmp_path: Path, documents: list[dict[str, Any]]) -> None:
