@@ -18,6 +18,7 @@ absent database, and bad rows are injected into a copy of a file-drop folder or 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -160,8 +161,95 @@ def _injected_file(stream: FileStream, directory: Path, pattern: str) -> tuple[s
     return None
 
 
-def inject_bad_rows(connector: Connector, work_dir: Path) -> BaseModel | None:
-    """A config reading a copy of the source with bad rows added (file drops, SQLite); None if impossible."""
+class CorruptingProxy:
+    """A local HTTP proxy in front of an API that corrupts one record of the first page it serves.
+
+    The first distinct request (path + query) gets the first object of its record list replaced by
+    a string, every time it is asked (so retries see the same page): the transport must report that
+    item as a SourceFault and read the rest.
+    """
+
+    MARK = "<<acceptance: corrupted record>>"
+
+    def __init__(self, target: str) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.path = parts.path
+        self.first_key: str | None = None
+        self.corrupted = 0
+        self.server: Any = None
+
+    def __enter__(self) -> CorruptingProxy:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        proxy = self
+        client = httpx.Client(timeout=30)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "accept-encoding")}
+                resp = client.get(proxy.origin + self.path, headers=headers)
+                body = resp.content
+                if proxy.first_key is None and resp.status_code == 200:
+                    proxy.first_key = self.path
+                if self.path == proxy.first_key:
+                    try:
+                        doc = json.loads(body)
+                        if _corrupt_first_record(doc, proxy.MARK):
+                            proxy.corrupted += 1
+                            body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+                    except ValueError:
+                        pass
+                self.send_response(resp.status_code)
+                for k, v in resp.headers.items():
+                    if k.lower() not in ("content-length", "transfer-encoding", "content-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._client = client
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._client.close()
+
+
+def _corrupt_first_record(doc: Any, mark: str) -> bool:
+    """Replace the first object of the first non-empty list of objects (depth-first) by `mark`."""
+    if isinstance(doc, list):
+        if doc and all(isinstance(x, dict) for x in doc):
+            doc[0] = mark
+            return True
+        return any(_corrupt_first_record(x, mark) for x in doc)
+    if isinstance(doc, dict):
+        return any(_corrupt_first_record(v, mark) for v in doc.values())
+    return False
+
+
+def inject_bad_rows(connector: Connector, work_dir: Path, stack: contextlib.ExitStack | None = None) -> BaseModel | None:
+    """A config reading a copy of the source with bad rows added; None if impossible.
+
+    File drops and SQLite databases are copied and altered; HTTP APIs are read through a
+    CorruptingProxy (kept open by `stack`).
+    """
     cfg = connector.config
     dest_root = work_dir / "bad-rows"
     injected = False
@@ -216,6 +304,12 @@ def inject_bad_rows(connector: Connector, work_dir: Path) -> BaseModel | None:
                     except sqlite3.DatabaseError:
                         continue
             return part.model_copy(update={"url": f"sqlite:///{dest}"})
+        if isinstance(part, HttpSourceConfig) and stack is not None:
+            from pydantic import HttpUrl
+
+            proxy = stack.enter_context(CorruptingProxy(str(part.base_url)))
+            injected = True
+            return part.model_copy(update={"base_url": HttpUrl(proxy.base_url)})
         return None
 
     new_cfg = _map_transports(cfg, fn)
@@ -266,6 +360,7 @@ class _Run:
         self.outputs: list[str] = []  # every text the connector produced, for the secret check
         self._connector: Connector | None = None
         self._reads: dict[str, dict[str, Any]] | None = None
+        self.stack = contextlib.ExitStack()
 
     def connector(self) -> Connector:
         if self._connector is None:
@@ -507,7 +602,7 @@ class _Run:
             conn_cfg = dict(self.bad_rows)
             how = "bad_rows_config"
         else:
-            conn_cfg = inject_bad_rows(self.connector(), self.work_dir)
+            conn_cfg = inject_bad_rows(self.connector(), self.work_dir, self.stack)
             how = "injected"
             if conn_cfg is None:
                 total = sum(len(r["faults"]) for r in self.reads().values())
@@ -609,6 +704,7 @@ def run_acceptance(
                     run.outputs.append(str(exc))
                     outcomes.append(CheckOutcome(name=name, ok=False, detail=f"{type(exc).__name__}: {exc}"))
     finally:
+        run.stack.close()
         if tmp is not None:
             tmp.cleanup()
     return AcceptanceReport(connector=connector_cls.name, outcomes=outcomes)
