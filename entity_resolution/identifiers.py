@@ -194,17 +194,6 @@ def parse_tax_no(raw: str) -> ParsedId | None:
     return ParsedId(kind="tax_no", raw=raw, value=fixed, valid=True, org_code=org.value, region=region)
 
 
-def _cached(fn):  # type: ignore[no-untyped-def]
-    cached = lru_cache(maxsize=262144)(fn)
-    cached.__doc__ = fn.__doc__
-    return cached
-
-
-parse_uscc = _cached(parse_uscc)
-parse_org_code = _cached(parse_org_code)
-parse_reg_no = _cached(parse_reg_no)
-parse_tax_no = _cached(parse_tax_no)
-
 PARSERS = {"uscc": parse_uscc, "org_code": parse_org_code, "reg_no": parse_reg_no, "tax_no": parse_tax_no}
 
 
@@ -213,7 +202,7 @@ def parse_identifier(raw: str, kind: IdentifierKind) -> ParsedId | None:
     return PARSERS[kind](raw)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def classify_identifier(raw: str) -> tuple[ParsedId, ...]:
     """Every kind an unlabelled code could be, valid readings first.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from entity_resolution.matcher import MatcherConfig, MatchRecord, Resolver
+from entity_resolution.matcher import MatcherConfig, MatchRecord, Resolver, _gc_paused
 
 _OPTIONAL = ("name", "uscc", "reg_no", "org_code", "tax_no", "address", "legal_rep", "established")
 
@@ -82,7 +82,8 @@ def resolve_file(
     import time
 
     started = time.perf_counter()
-    records = list(read_records(input_path))
+    with _gc_paused():
+        records = list(read_records(input_path))
     if progress:
         progress("read", len(records))
     seen: set[str] = set()
@@ -92,18 +93,15 @@ def resolve_file(
             r.key = f"{r.key}\x1f#{i}"
         seen.add(r.key)
     resolver = Resolver(config)
-    resolver.add_many(records)
+    entity_ids = resolver.resolve_bulk(records)
     if progress:
         progress("resolved", len(records))
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    resolve = resolver.resolve
-    record_entity = resolver.record_entity
     with output_path.open("w", encoding="utf-8") as out:
         buf: list[str] = []
-        for r in records:
+        for r, eid in zip(records, entity_ids, strict=True):
             source, rid = r.key.split("\x1f")[:2]
-            buf.append(json.dumps({"source": source, "record_id": rid, "entity_id": resolve(record_entity[r.key])},
-                                  ensure_ascii=False))
+            buf.append(json.dumps({"source": source, "record_id": rid, "entity_id": eid}, ensure_ascii=False))
             if len(buf) >= 10000:
                 out.write("\n".join(buf) + "\n")
                 buf.clear()

@@ -293,7 +293,7 @@ def _split_bare_branch(body: str) -> tuple[str, str]:
     return body, ""
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=8192)
 def parse_normalized(normalized: str) -> ParsedName:
     """Parse an already normalised name (cached: the same spelling recurs across departments)."""
     text = normalized
