@@ -30,7 +30,7 @@ import tantivy
 from credithub.errors import SearchBackendError
 from credithub.search.analysis import QueryPlan, analyse_query
 from credithub.search.base import SearchQuery, SearchResult
-from credithub.search.ranking import Candidate, assemble, fetch_limit
+from credithub.search.ranking import RESCORE_WINDOW, Candidate, assemble, fetch_limit, page_slice, uses_rescoring
 
 LIVE_FILE = "LIVE"
 LOCK_FILE = "write.lock"
@@ -317,7 +317,10 @@ class EmbeddedBackend:
         searcher = index.searcher()
         tq = self.build_query(plan, query)
         offset, limit = fetch_limit(plan, query)
-        kwargs: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
+        if limit == 0:  # past MAX_RESULT_WINDOW: only the total is wanted
+            kwargs: dict[str, Any] = {"limit": 1, "offset": 0, "count": True}
+        else:
+            kwargs = {"limit": limit, "offset": offset, "count": True}
         order_field, order = self._order(plan, query)
         if order_field:
             kwargs.update(order_by_field=order_field, order=order)
@@ -325,9 +328,14 @@ class EmbeddedBackend:
             result = searcher.search(tq, **kwargs)
         except ValueError as exc:
             raise SearchBackendError("embedded search failed", q=query.q, reason=str(exc)) from exc
+        # Sources are decoded only where needed: the re-scoring window and the requested page.
+        needed = set(page_slice(query)) | set(range(RESCORE_WINDOW)) if uses_rescoring(plan, query) else None
         candidates = [
-            Candidate(json.loads(searcher.doc(address).get_first("_source")), float(key) if not order_field else 0.0)
-            for key, address in result.hits
+            Candidate(
+                json.loads(searcher.doc(address).get_first("_source")) if needed is None or i in needed else {},
+                float(key) if not order_field else 0.0,
+            )
+            for i, (key, address) in enumerate(result.hits)
         ]
         return assemble(plan, query, candidates, result.count or 0)
 

@@ -19,6 +19,9 @@ from credithub.search.base import SearchHit, SearchQuery, SearchResult
 # low, small enough to stay well inside the 30 ms p95 budget. Constant so that pages of
 # one query never overlap (every page re-ranks the same window).
 RESCORE_WINDOW = 100
+# Deepest result reachable by paging (Elasticsearch's default index.max_result_window);
+# pages past it come back empty with the true total, on both backends.
+MAX_RESULT_WINDOW = 10_000
 IDENTIFIER_SCORE = 200.0
 PINYIN_SCORE = 70.0
 # A current name beats the same spelling among former names or department spellings.
@@ -91,8 +94,15 @@ def highlight(name: str, plan: QueryPlan) -> str | None:
     return "".join(parts)
 
 
+def page_slice(query: SearchQuery) -> range:
+    """Positions (in the fetched candidate list) a backend must load sources for."""
+    start = (query.page - 1) * query.size
+    return range(start, start + query.size)
+
+
 def rerank(plan: QueryPlan, candidates: list[Candidate]) -> list[Scored]:
-    """Re-score the top window and order it; the tail keeps the engine's order."""
+    """Re-score the top window and order it; the tail keeps the engine's order
+    (tail candidates off the requested page may carry an empty source)."""
     window = [Scored(c, *match_score(plan, c.source)) for c in candidates[:RESCORE_WINDOW]]
     window.sort(key=lambda s: (-s.score, -s.candidate.engine_score, s.candidate.source.get("entity_id", "")))
     tail = [Scored(c, 0.0, None) for c in candidates[RESCORE_WINDOW:]]
@@ -127,7 +137,9 @@ def uses_rescoring(plan: QueryPlan, query: SearchQuery) -> bool:
 
 def fetch_limit(plan: QueryPlan, query: SearchQuery) -> tuple[int, int]:
     """(offset, limit) to ask the engine for: the re-scored window, or just the page."""
-    end = query.page * query.size
+    end = min(query.page * query.size, MAX_RESULT_WINDOW)
+    if end <= (query.page - 1) * query.size:
+        return 0, 0
     if uses_rescoring(plan, query):
         return 0, max(RESCORE_WINDOW, end)
     return end - query.size, query.size
@@ -135,7 +147,9 @@ def fetch_limit(plan: QueryPlan, query: SearchQuery) -> tuple[int, int]:
 
 def assemble(plan: QueryPlan, query: SearchQuery, candidates: list[Candidate], total: int) -> SearchResult:
     """Turn engine candidates (as fetched per `fetch_limit`) into the requested page."""
-    if uses_rescoring(plan, query):
+    if (query.page - 1) * query.size >= MAX_RESULT_WINDOW:
+        page: list[Scored] = []
+    elif uses_rescoring(plan, query):
         ordered = rerank(plan, candidates)
         start = (query.page - 1) * query.size
         page = ordered[start : start + query.size]

@@ -205,6 +205,8 @@ def test_pagination_total_and_no_overlap(backend: SearchBackend, sort: str) -> N
 def test_page_past_the_end_is_empty(backend: SearchBackend) -> None:
     result = backend.search(SearchQuery(q="鹏程", page=5, size=10))
     assert result.total >= 1 and result.hits == []
+    deep = backend.search(SearchQuery(q="科技", page=1001, size=10))  # past the 10,000-result window
+    assert deep.total >= 14 and deep.hits == []
 
 
 # ---- writes -----------------------------------------------------------------------------------------
