@@ -22,6 +22,7 @@ from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import StagedRecord, SyncBatch, ValidationRun, utcnow
 from credithub.validation.engine import SuiteOutcome, build_frame, run_suite
+from credithub.validation.parallel import run_suite_parallel
 from credithub.validation.policy import BatchFacts, HistoryEntry, HoldDecision, HoldPolicy, decide
 from credithub.validation.streams import stream_for
 from credithub.validation.suites import load_suite, suite_columns
@@ -134,8 +135,11 @@ def validate_batch(
         columns = list(dict.fromkeys(["_staged_id", *suite_columns(suite)]))
         frame = build_frame([{**r.staged, "_staged_id": r.id} for r in pending], columns)
         docs = _want_docs(settings, len(pending), build_docs) and bool(pending)
-        outcome = run_suite(suite, frame, datadocs_dir=settings.datadocs_dir if docs else None,
-                            run_name=f"batch-{batch.id}")
+        if docs:
+            outcome = run_suite(suite, frame, datadocs_dir=settings.datadocs_dir, run_name=f"batch-{batch.id}")
+        else:
+            key = stream.primary_key if stream is not None else "record_id"
+            outcome = run_suite_parallel(suite, frame, key=key)
 
         faults = s.scalar(
             select(func.count()).select_from(StagedRecord).where(

@@ -141,3 +141,24 @@ def test_vectorised_checks_agree_with_entity_resolution_parsers() -> None:
         want = [bool((p := er.parse_identifier(v, kind)) and p.valid) for v in samples[kind]]
         assert got == want, kind
         assert 0 < sum(got) < len(got)
+
+
+def test_parallel_partitions_give_the_same_failures_as_one_process(tmp_path) -> None:
+    from credithub.validation.parallel import partition_safe, run_suite_parallel
+
+    settings = Settings(var_dir=tmp_path)
+    suite = load_suite(settings.expectations_dir, "quality_supervision", "spot_checks")
+    assert partition_safe(suite, "record_id") and not partition_safe(suite, "org_code")
+    rows = []
+    for i in range(3000):
+        rows.append({"record_id": f"R{i % 2900}", "org_code": "19220382-1" if i % 7 else "19220382-2",
+                     "name": "深圳市某某有限公司", "product": "灯具", "check_date": "2025-01-01",
+                     "result": "不合格" if i % 11 == 0 else "合格", "issue": None if i % 13 == 0 else "标识不全",
+                     "updated_at": "2025-01-02"})
+    frame = build_frame(rows, list(rows[0]))
+    one = run_suite(suite, frame.copy())
+    two = run_suite_parallel(suite, frame.copy(), key="record_id", workers=2, min_rows=1)
+    assert one.failed_rows > 200
+    assert two.row_failures == one.row_failures
+    assert {(s.expectation, s.column): s.unexpected_count for s in two.stats} == \
+        {(s.expectation, s.column): s.unexpected_count for s in one.stats}
