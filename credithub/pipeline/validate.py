@@ -126,8 +126,12 @@ def validate_batch(
             .where(StagedRecord.batch_id == batch_id, StagedRecord.status == "pending")
             .order_by(StagedRecord.id)
         ).all()
-        if not pending and batch.status in FINAL_BATCH_STATES:
-            report.unchanged = True
+        if not pending:
+            # Nothing new landed (e.g. a re-read deduplicated to nothing): no GX run, no change
+            # except closing a landed batch.
+            report.unchanged = batch.status in FINAL_BATCH_STATES
+            if batch.status in ("landed", "running"):
+                batch.status = report.status = "validated"
             report.passed, report.quarantined = batch.rows_passed, batch.rows_quarantined
             return report
 

@@ -95,3 +95,17 @@ def test_data_docs_are_built_and_served_without_external_assets(sqlite_db: Datab
     # Another department's run page is not served to this steward; the path cannot escape the site.
     assert w.client.get(f"/steward/datadocs/{runs['tax']}").status_code == 404
     assert w.client.get("/steward/datadocs/../../etc/passwd").status_code == 404
+
+
+def test_public_app_factory_mounts_the_steward_routers(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    client = TestClient(create_app(world.settings))
+    assert client.get("/steward/login").status_code == 200
+    r = client.get("/api/v1/steward/me")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    me = client.get("/api/v1/steward/me", headers=world.auth("tax")).json()
+    assert me["department"] == "tax"
+    assert "/api/v1/steward/records/{record_id}/fix" in client.get("/openapi.json").json()["paths"]

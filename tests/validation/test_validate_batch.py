@@ -126,3 +126,14 @@ def test_absolute_failure_rate_limit_holds_without_history(sqlite_db: Database, 
     with sqlite_db.session() as s:
         run = s.scalars(select(ValidationRun)).one()
         assert run.statistics["held"] and len(run.statistics["failure_sample"]) == 20
+
+
+def test_batch_with_nothing_pending_is_closed_without_a_run(sqlite_db: Database, settings: Settings,
+                                                             spot_stream) -> None:
+    batch_id = make_batch(sqlite_db, [], faults=2)
+    report = validate_batch(sqlite_db, settings, batch_id, stream=spot_stream)
+    assert report.status == "validated" and report.evaluated == 0
+    with sqlite_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ValidationRun)) == 0
+        assert s.get(SyncBatch, batch_id).status == "validated"
+    assert validate_batch(sqlite_db, settings, batch_id, stream=spot_stream).unchanged
