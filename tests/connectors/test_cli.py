@@ -141,3 +141,16 @@ def test_new_scaffolds_a_package_that_passes_test_at_once(tmp_path: Path) -> Non
     assert again.exit_code == 1 and "not empty" in again.output
     bad = runner.invoke(app, ["new", "Water-Quality", "--dir", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "name" in bad.output
+
+
+def test_sync_without_config_uses_the_served_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDITHUB_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CREDITHUB_SANDBOX_COMPANIES", "60")
+    monkeypatch.delenv("CREDITHUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CREDITHUB_SOURCES_CONFIG", raising=False)
+    res = runner.invoke(app, ["sync", "tax"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "tax_ratings" in res.output and "landed" in res.output
+    assert (tmp_path / "var" / "sandbox" / "ground_truth.jsonl").exists()
+    res = runner.invoke(app, ["check", "quality_supervision"], terminal_width=200)
+    assert res.exit_code == 0 and "ok" in res.output
