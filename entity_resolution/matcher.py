@@ -133,6 +133,7 @@ class _Prepared:
     invalid: list[ParsedId]
     keys: dict[str, str]  # kind -> value  (uscc / org / reg)
     names: list[_NameInfo]  # primary first, then former names
+    clashes: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, kept, ignored)
 
 
 @dataclass(slots=True)
@@ -224,10 +225,14 @@ def _prepare(rec: MatchRecord) -> _Prepared:
     keys: dict[str, str] = {}
     if len(ids) > 1:
         ids.sort(key=lambda p: _KIND_ORDER[p.kind])
+    clashes: list[tuple[str, str, str]] = []
     for p in ids:
         for kind, value in _keys_of(p):
             if kind not in keys:
                 keys[kind] = value
+            elif keys[kind] != value:
+                # e.g. an organization code that is not the one inside the record's USCC: keep the stronger.
+                clashes.append((kind, keys[kind], value))
     names: list[_NameInfo] = []
     seen: set[str] = set()
     for raw_name in ((rec.name,) if rec.name else ()) + tuple(rec.former_names):
@@ -239,7 +244,7 @@ def _prepare(rec: MatchRecord) -> _Prepared:
         if info.key not in seen:
             seen.add(info.key)
             names.append(info)
-    return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=names)
+    return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=names, clashes=clashes)
 
 
 def _unparseable(raw: str, kind: str) -> ParsedId:
@@ -438,6 +443,10 @@ class Resolver:
             self.flags.append(Flag("invalid_identifier", rec.key, {
                 "kind": bad.kind, "value": bad.raw, "normalized": bad.value, "reason_zh": bad.reason,
                 "department": rec.department,
+            }))
+        for kind, kept, ignored in p.clashes if report_invalid else ():
+            self.flags.append(Flag("identifier_conflict", rec.key, {
+                "kind": kind, "kept": kept, "ignored": ignored, "department": rec.department,
             }))
         if rec.key in self.judgments.split:
             ent = self._create(p, seed=f"split:{rec.key}", pinned=True)

@@ -1,0 +1,76 @@
+"""`credithub resolve` (the standalone contract) and `credithub eval er`, through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from entity_resolution.cli import app
+from tests.entity_resolution.conftest import uscc
+
+runner = CliRunner()
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _row(source: str, rid: str, name: str | None, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {"source": source, "record_id": rid, "name": name, "uscc": None, "reg_no": None,
+                               "org_code": None, "tax_no": None, "address": None, "legal_rep": None,
+                               "established": None}
+    base.update(kw)
+    return base
+
+
+def test_resolve_contract(tmp_path: Path) -> None:
+    a, b = uscc("MA5ABC12"), uscc("12345678")
+    rows = [
+        _row("tax", "1", "深圳市华信科技有限公司", uscc=a),
+        _row("courts", "1", "華信科技（深圳）有限公司"),  # same record_id, another source
+        _row("quality", "q1", None, org_code=a[8:16] + "-" + a[16]),
+        _row("tax", "2", "深圳市华信科技有限公司", uscc="９" + b[1:]),  # another valid USCC: another company
+        _row("tax", "3", "深圳市华信电子有限公司"),
+    ]
+    src, out = tmp_path / "records.jsonl", tmp_path / "out" / "clusters.jsonl"
+    _write(src, rows)
+    result = runner.invoke(app, ["resolve", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [(x["source"], x["record_id"]) for x in lines] == [(r["source"], r["record_id"]) for r in rows]
+    ids = [x["entity_id"] for x in lines]
+    assert ids[0] == ids[2]  # organization code inside the USCC
+    assert len({ids[0], ids[3], ids[4]}) == 3  # two valid USCCs never merge; another industry word
+    # The name alone fits two companies with valid, different USCCs: ambiguous, so not guessed.
+    assert ids[1] not in (ids[0], ids[3])
+    # Re-running gives the same ids.
+    runner.invoke(app, ["resolve", "--input", str(src), "--output", str(tmp_path / "again.jsonl")])
+    assert (tmp_path / "again.jsonl").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
+
+
+def test_resolve_reports_the_bad_line(tmp_path: Path) -> None:
+    src = tmp_path / "records.jsonl"
+    src.write_text(json.dumps(_row("tax", "1", "x")) + "\n{not json\n", encoding="utf-8")
+    result = runner.invoke(app, ["resolve", "--input", str(src), "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert "records.jsonl:2" in result.output
+
+
+def test_help_texts() -> None:
+    assert runner.invoke(app, ["resolve", "--help"]).exit_code == 0
+    assert "precision" in runner.invoke(app, ["eval", "er", "--help"]).output
+
+
+def test_eval_er_synthetic() -> None:
+    result = runner.invoke(app, ["eval", "er", "--synthetic", "300"])
+    assert result.exit_code == 0, result.output
+    assert "overall" in result.output and "meets the targets" in result.output
+
+
+def test_eval_er_on_the_real_sandbox(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["eval", "er", "--companies", "120", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "market_regulation" in result.output and "tax" in result.output
+    assert "meets the targets" in result.output
