@@ -56,6 +56,8 @@ class RowSpec:
     """Source columns without which a file/table/page cannot be read."""
     record_id_column: str | None = None
     cursor_column: str | None = None
+    ignored: tuple[str, ...] = ()
+    """Source columns known and deliberately not mapped (not reported as drift)."""
     record_id_fn: Callable[[Mapping[str, Any]], Any] | None = field(default=None, compare=False)
 
     def record_id(self, data: Mapping[str, Any]) -> str | None:
@@ -95,7 +97,7 @@ class RowSpec:
         """Compare a header with the expected columns: (drift message or None, missing required columns)."""
         present = list(header)
         present_set = set(present)
-        expected = set(self.columns) | set(self.required)
+        expected = set(self.columns) | set(self.required) | set(self.ignored)
         added = [c for c in present if c not in expected]
         missing = [c for c in self.columns if c not in present_set]
         missing += [c for c in self.required if c not in present_set and c not in missing]

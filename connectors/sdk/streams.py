@@ -49,6 +49,8 @@ class DeclarativeStream(Stream):
 
     transport_kind: ClassVar[str] = "custom"
     config_key: ClassVar[str | None] = None
+    ignored_columns: ClassVar[tuple[str, ...]] = ()
+    """Source columns known and deliberately left unmapped: not reported as schema drift."""
 
     def transport_config(self) -> BaseModel:
         cfg = self.connector.config
@@ -83,8 +85,12 @@ class DeclarativeStream(Stream):
             required=tuple(self.required_columns),
             record_id_column=self.source_column(self.primary_key),
             cursor_column=self.source_column(self.cursor_field),
+            ignored=tuple(self.ignored_columns) + self._implicit_ignored(),
             record_id_fn=self.record_id,
         )
+
+    def _implicit_ignored(self) -> tuple[str, ...]:
+        return ()
 
     def stage(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Mapped columns only; text trimmed and empty text as None (raw keeps it as fetched)."""
@@ -143,6 +149,9 @@ class SqlStream(DeclarativeStream):
     table: ClassVar[str]
     pk_column: ClassVar[str | None] = None
     """Source column used as the tie-breaker after the cursor (default: the primary key's column)."""
+
+    def _implicit_ignored(self) -> tuple[str, ...]:
+        return (self.pk_column,) if self.pk_column else ()
 
     def transport(self) -> SqlTableTransport:
         cfg = self.transport_config()

@@ -181,6 +181,19 @@ def test_extra_and_renamed_columns_are_drift_and_mapped_columns_still_read(tmp_p
     assert staged == {"record_id": "C0001", "name": "甲公司", "org_code": None, "result": "合格", "updated_at": "2026-01-01"}
 
 
+def test_ignored_columns_are_not_drift(tmp_path: Path) -> None:
+    class Quiet(Checks):
+        ignored_columns = ("抽查机构",)
+
+    class QuietConn(Quality):
+        streams = (Quiet,)
+
+    (tmp_path / "a.csv").write_text(HEADER.strip() + ",抽查机构\n" + line(1).strip() + ",市质检院\n", encoding="utf-8")
+    msgs = list(QuietConn({"directory": str(tmp_path)}).stream("spot_checks").read(None))
+    assert not [m for m in msgs if isinstance(m, SchemaDrift)]
+    assert rows(msgs)[0].data["抽查机构"] == "市质检院"  # still in raw
+
+
 def test_missing_required_column_stops_that_file_only(tmp_path: Path) -> None:
     (tmp_path / "a_bad.csv").write_text("抽查编号,公司,结果\nC0001,甲,合格\n", encoding="utf-8")
     (tmp_path / "b_good.csv").write_text(HEADER + line(2), encoding="utf-8")

@@ -82,7 +82,7 @@ def test_full_incremental_and_resume_from_every_checkpoint(source_url: str) -> N
     assert ids == [f"R{i:04d}" for i in range(1, 23)]
     assert rows(msgs)[0].data["capital"] == "101.00" and rows(msgs)[0].data["updated_at"] == "2026-01-01T08:00:00"
     assert rows(msgs)[0].location == f"table {name} row 1 (id=1)"
-    assert isinstance(msgs[0], SchemaDrift) and msgs[0].added == ["id", "remark"]
+    assert isinstance(msgs[0], SchemaDrift) and msgs[0].added == ["remark"]  # the pk_column is known
     checkpoints = [(i, m.state) for i, m in enumerate(msgs) if isinstance(m, StateCheckpoint)]
     assert len(checkpoints) == 5
     for pos, state in checkpoints:
