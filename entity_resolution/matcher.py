@@ -423,10 +423,17 @@ class Resolver:
                 self.detach(b)
                 moved.append(self._add_prepared(self.prepared[b], report_invalid=False))  # type: ignore[arg-type]
         for a, b in self.judgments.same:
+            # (a, b): "record a belongs with record b".
             if a in self.record_entity and b in self.record_entity:
                 ea, eb = self.entity_of(a), self.entity_of(b)
-                if ea != eb:
-                    self._merge(ea, eb, forced=True)
+                if ea == eb:
+                    continue
+                if self._compatible(self.entities[ea], self.entities[eb]):
+                    self._merge(ea, eb)
+                else:
+                    self.detach(a)
+                    self._link(self.prepared[a], self.entities[eb])
+                    moved.append(Decision(a, eb, "judgment", None))
         return moved
 
     def clusters(self) -> dict[str, str]:
@@ -462,14 +469,19 @@ class Resolver:
             ent = self._create(p)
             self._link(p, ent)
             decision = Decision(rec.key, ent.id, "new", None)
-        # Steward "same" judgments pull the partner's entity in, whatever the evidence.
+        # Steward "same" judgments: two compatible entities merge; otherwise the record goes to its partner.
         for partner in sorted(self._must.get(rec.key, ())):
-            if partner in self.record_entity:
-                other = self.entity_of(partner)
-                mine = self.entity_of(rec.key)
-                if other != mine:
-                    survivor = self._merge(mine, other, forced=True)
-                    decision = Decision(rec.key, survivor, "judgment", None)
+            if partner in self.record_entity and rec.key in self.record_entity:
+                other, mine = self.entity_of(partner), self.entity_of(rec.key)
+                if other == mine:
+                    continue
+                if self._compatible(self.entities[mine], self.entities[other]):
+                    survivor = self._merge(mine, other)
+                else:
+                    self.detach(rec.key)
+                    self._link(p, self.entities[other])
+                    survivor = other
+                decision = Decision(rec.key, survivor, "judgment", None)
         decision.entity_id = self.resolve(decision.entity_id)
         return decision
 
@@ -760,7 +772,9 @@ class Resolver:
             return
         if index_keys:
             for kind, value in p.keys.items():
-                ent.keys.setdefault(kind, value)
+                have = ent.keys.setdefault(kind, value)
+                if have != value:
+                    continue  # a judgment put a record with another identifier here: it is no key of this entity
                 ent.strength = max(ent.strength, _KEY_RANK[kind])
                 idx_key = f"{kind}:{value}"
                 current = self._id_index.get(idx_key)

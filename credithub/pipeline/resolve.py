@@ -77,16 +77,17 @@ def to_match_record(row: CanonicalRecordRow) -> MatchRecord:
 
 def load_judgments(session: Session) -> Judgments:
     """Latest judgment per record pair wins (a steward may undo an earlier decision)."""
-    pairs: dict[frozenset[str], str] = {}
+    pairs: dict[frozenset[str], tuple[str, str, str]] = {}
     split: set[str] = set()
     for j in session.scalars(select(MatchJudgment).order_by(MatchJudgment.created_at, MatchJudgment.id)):
         if j.kind == "split":
             split.add(j.record_a)
         elif j.kind in ("same", "not_same") and j.record_b and j.record_b != j.record_a:
-            pairs[frozenset((j.record_a, j.record_b))] = j.kind
+            # "same": record_a belongs with record_b (it moves if the two entities cannot merge).
+            pairs[frozenset((j.record_a, j.record_b))] = (j.kind, j.record_a, j.record_b)
+            split.discard(j.record_a)
     judgments = Judgments(split=split)
-    for pair, kind in sorted(pairs.items(), key=lambda kv: sorted(kv[0])):
-        a, b = sorted(pair)
+    for kind, a, b in sorted(pairs.values()):
         (judgments.same if kind == "same" else judgments.not_same).append((a, b))
     return judgments
 
