@@ -47,6 +47,7 @@ CHECKS = (
     "incremental",
     "repeated_sync",
     "bad_rows",
+    "expectations",
     "no_secrets",
 )
 
@@ -625,6 +626,48 @@ class _Run:
         if rows == 0:
             raise AssertionError("good rows were not read next to the bad ones")
         return f"{how}: {faults - good_faults} new faults, {rows} good rows still read"
+
+    def suite_dirs(self) -> list[Path]:
+        import sys
+
+        from credithub.settings import Settings
+
+        dirs = [Settings().expectations_dir]
+        module = sys.modules.get(self.cls.__module__)
+        if module is not None and getattr(module, "__file__", None):
+            here = Path(module.__file__).resolve().parent  # type: ignore[arg-type]
+            dirs += [here / "expectations", here.parent / "expectations"]
+        return [d for d in dirs if d.is_dir()]
+
+    def check_expectations(self) -> str:
+        """Each stream's suite <department>.<stream>.json (CreditHub's expectations/ or the package's)
+        is GX 1.x JSON whose columns are all staged fields."""
+        found, missing = [], []
+        for stream in self.cls.streams:
+            fname = f"{self.cls.name}.{stream.name}.json"
+            path = next((d / fname for d in self.suite_dirs() if (d / fname).is_file()), None)
+            if path is None:
+                missing.append(fname)
+                continue
+            suite = json.loads(path.read_text(encoding="utf-8"))
+            exps = suite.get("expectations")
+            if not isinstance(exps, list) or not exps:
+                raise AssertionError(f"{path}: no expectations")
+            staged = set(stream.fields.values())
+            for e in exps:
+                if "type" not in e:
+                    raise AssertionError(f"{path}: expectation without type: {e}")
+                kw = e.get("kwargs", {})
+                cols = [kw[k] for k in ("column", "column_A", "column_B") if k in kw] + list(kw.get("column_list", []))
+                unknown = [c for c in cols if stream.fields and c not in staged]
+                if unknown:
+                    raise AssertionError(f"{path.name}: {e['type']} uses {unknown}, not staged fields of {stream.name}")
+            found.append(f"{fname} ({len(exps)})")
+        if not found:
+            raise _Skip(f"no expectation suite found ({', '.join(missing)})")
+        if missing:
+            raise AssertionError(f"missing suites: {', '.join(missing)}")
+        return ", ".join(found)
 
     def check_no_secrets(self) -> str:
         """No configured secret appears in spec, config repr, messages, check results, errors or logs."""

@@ -195,3 +195,22 @@ def test_sql_connector_passes_with_injected_bad_row(tmp_path: Path) -> None:
 
 def _unused(_: Iterator[Message]) -> None:  # keeps Message imported for type readers
     return None
+
+
+def test_expectation_suite_columns_must_be_staged_fields(tmp_path: Path) -> None:
+    rep = run_acceptance(QualityChecks, sample_source(tmp_path / "src"), work_dir=tmp_path / "w", only=["expectations"])
+    assert rep.outcomes[0].skipped and "quality_checks_demo.spot_checks.json" in rep.outcomes[0].detail
+    from credithub.settings import REPO_ROOT
+
+    class QS(QualityChecks):
+        name = "quality_supervision"  # the real suite names 'issue' and 'updated_at', which the sample lacks
+
+    class NoIssue(SpotChecks):
+        fields: ClassVar = {k: v for k, v in SpotChecks.fields.items() if v != "product"}
+
+    class QSNoProduct(QS):
+        streams = (NoIssue,)
+
+    assert (REPO_ROOT / "expectations" / "quality_supervision.spot_checks.json").exists()
+    rep = run_acceptance(QSNoProduct, sample_source(tmp_path / "src2"), work_dir=tmp_path / "w2", only=["expectations"])
+    assert not rep.ok and "product" in rep.outcomes[0].detail

@@ -84,7 +84,7 @@ def test_test_command_prints_the_checks(external_installed: Path, tmp_path: Path
     assert res.exit_code == 0, res.output
     for check in ("spec", "bad_config", "incremental", "repeated_sync", "bad_rows", "no_secrets"):
         assert check in res.output
-    assert "water_supply passed 10 checks" in res.output
+    assert "water_supply passed 11 checks" in res.output
 
 
 def test_test_command_fails_a_broken_connector(tmp_path: Path) -> None:
@@ -129,14 +129,14 @@ def test_new_scaffolds_a_package_that_passes_test_at_once(tmp_path: Path) -> Non
         terminal_width=200,
     )
     assert res.exit_code == 0, res.output
-    assert "passed 10 checks" in res.output
+    assert "passed 11 checks" in res.output
     # The package's own test module passes as generated.
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(dest / "tests")],
         cwd=dest, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "10 passed" in proc.stdout
+    assert "11 passed" in proc.stdout
     again = runner.invoke(app, ["new", "water_quality", "--dir", str(dest)])
     assert again.exit_code == 1 and "not empty" in again.output
     bad = runner.invoke(app, ["new", "Water-Quality", "--dir", str(tmp_path / "x")])

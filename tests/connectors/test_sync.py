@@ -95,3 +95,44 @@ def test_sync_killed_half_way_resumes_without_duplicates_or_gaps(settings, tmp_p
         state = s.get(ConnectorState, ("quality_checks_demo", "spot_checks"))
         assert state is not None and len(state.state["files"]) == 20
     db.dispose()
+
+
+def test_http_sync_failing_mid_way_keeps_committed_cursor_and_resumes(sqlite_db: Database) -> None:
+    from typing import Any, ClassVar
+
+    import pytest
+
+    from connectors.sdk import DeclarativeConnector, HttpEndpoint, HttpJsonStream, HttpSourceConfig
+    from credithub.errors import RetriableSourceError
+    from tests.connectors.fake_api import FakeApi, make_records
+
+    class Ratings(HttpJsonStream):
+        name = "tax_ratings"
+        fields: ClassVar = {k: k for k in ("record_id", "taxpayer_id", "name", "rating", "updated_at")}
+        primary_key = "record_id"
+        cursor_field = "updated_at"
+        endpoint = HttpEndpoint(path="/page", paging="page", since_param="updated_since", sorted_by_cursor=True)
+
+        def to_canonical(self, staged: Any) -> Any:
+            raise NotImplementedError
+
+    class Tax(DeclarativeConnector):
+        name = "tax_demo"
+        title = "税务局"
+        config_model = HttpSourceConfig
+        streams = (Ratings,)
+
+    api = FakeApi(make_records(45))
+    with api.running():
+        conn = Tax({"base_url": api.base_url, "api_key": api.api_key, "page_size": 10, "max_retries": 1, "backoff_s": 0})
+        api.always["page=3"] = "500"
+        with pytest.raises(RetriableSourceError):
+            sync_stream(sqlite_db, conn, "tax_ratings")
+        with sqlite_db.session() as s:
+            state = s.get(ConnectorState, ("tax_demo", "tax_ratings"))
+            assert state is not None and state.state == {"cursor": "2026-01-02T08:00:00"}  # end of page 2
+        assert raw_count(sqlite_db) == (20, 20)
+        api.always.clear()
+        report = sync_stream(sqlite_db, conn, "tax_ratings")
+        assert report.status == "landed"
+        assert raw_count(sqlite_db) == (45, 45)  # no gaps, and the re-read boundary rows were not duplicated
