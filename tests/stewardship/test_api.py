@@ -216,3 +216,26 @@ def test_held_batch_release_decision_promotes_rows(any_world: World) -> None:
         statuses = set(s.scalars(select(StagedRecord.status).where(StagedRecord.batch_id == small)))
         assert statuses == {"passed"}
         assert s.scalars(select(AuditLog.action).where(AuditLog.target == f"batch:{small}")).all() == ["batch_release"]
+
+
+def test_release_now_resolves_profiles_and_publishes_the_company(any_world: World) -> None:
+    from credithub.storage.tables import EntityLink, ProfileRow
+
+    w = any_world
+    sid = w.qs_bad[0]
+    early = w.client.post(f"/api/v1/steward/records/{sid}/release-now", headers=w.auth("qs"))
+    assert early.status_code == 409  # still quarantined
+    w.client.post(f"/api/v1/steward/records/{sid}/fix", headers=w.auth("qs"),
+                  json={"version": w.staged(sid).version, "changes": {"org_code": "19220382-1"}})
+    assert w.client.post(f"/api/v1/steward/records/{sid}/release-now", headers=w.auth("tax")).status_code == 404
+    r = w.client.post(f"/api/v1/steward/records/{sid}/release-now", headers=w.auth("qs"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["entity_ids"]) == 1
+    with w.db.session() as s:
+        canon = s.scalars(select(CanonicalRecordRow).where(
+            CanonicalRecordRow.source_record_id == w.staged(sid).source_record_id)).one()
+        assert s.get(EntityLink, canon.id).entity_id == body["entity_ids"][0]
+        profile = s.get(ProfileRow, body["entity_ids"][0])
+        assert profile is not None and profile.published_hash == profile.content_hash
+        assert s.scalars(select(AuditLog.action).where(AuditLog.action == "release_now")).all() == ["release_now"]
