@@ -149,10 +149,13 @@ def list_connectors(
         console.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title=f"{len(rows)} connectors")
-    for col in ("name", "中文名", "streams", "transport", "schedule", "SLA"):
-        table.add_column(col)
+    table.add_column("name", no_wrap=True)
+    table.add_column("中文名", no_wrap=True)
+    table.add_column("streams", overflow="fold")
+    for col in ("transport", "schedule", "SLA"):
+        table.add_column(col, no_wrap=True)
     for r in rows:
-        table.add_row(r["name"], r["title"], ", ".join(r["streams"]), r["transport"], r["schedule"], r["sla"])
+        table.add_row(r["name"], r["title"], "\n".join(r["streams"]), r["transport"], r["schedule"], r["sla"])
     console.print(table)
 
 
