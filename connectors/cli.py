@@ -149,11 +149,11 @@ def list_connectors(
         console.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title=f"{len(rows)} connectors")
-    table.add_column("name", no_wrap=True)
-    table.add_column("中文名", no_wrap=True)
-    table.add_column("streams", overflow="fold")
+    table.add_column("name", overflow="fold", min_width=12)
+    table.add_column("中文名", overflow="fold")
+    table.add_column("streams", overflow="fold", min_width=14)
     for col in ("transport", "schedule", "SLA"):
-        table.add_column(col, no_wrap=True)
+        table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["name"], r["title"], "\n".join(r["streams"]), r["transport"], r["schedule"], r["sla"])
     console.print(table)
