@@ -256,6 +256,8 @@ def test_xlsx_streams_rows_with_faults(tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "抽查"
+    ws.append(["2026年1月产品质量监督抽查结果"])  # a caption row above the header
+    ws.append([])
     ws.append(list(FIELDS))
     ws.append(["C1", "甲公司", "12345678-X", "合格", dt.datetime(2026, 1, 2)])
     ws.append(["C2", "乙公司", None, "不合格", dt.datetime(2026, 1, 3, 9, 30), "多出"])
@@ -265,9 +267,9 @@ def test_xlsx_streams_rows_with_faults(tmp_path: Path) -> None:
     msgs = read(tmp_path, "spot_checks_xlsx")
     assert [r.record_id for r in rows(msgs)] == ["C1", "3"]
     assert rows(msgs)[0].data["更新时间"] == "2026-01-02"
-    assert rows(msgs)[0].location == "a.xlsx sheet 抽查 row 1 (line 2)"
+    assert rows(msgs)[0].location == "a.xlsx sheet 抽查 row 1 (line 4)"
     f1, f2 = faults(msgs)
-    assert f1.location == "a.xlsx sheet 抽查 row 2 (line 3)" and "列数不符" in f1.reason
+    assert f1.location == "a.xlsx sheet 抽查 row 2 (line 5)" and "列数不符" in f1.reason
     assert f2.location == "broken.xlsx" and "损坏" in f2.reason
 
 

@@ -236,7 +236,11 @@ def _cell(value: Any) -> Any:
 
 
 def read_xlsx_file(path: Path, spec: RowSpec, *, sheet: str | None = None) -> Generator[Message, None, bool]:
-    """Stream one XLSX sheet (openpyxl read_only); the first non-empty row is the header."""
+    """Stream one XLSX sheet (openpyxl read_only).
+
+    The header is the first non-empty row that is not a caption: government exports often put a
+    title such as "2026年10月抽查结果" in a merged first row, i.e. a row with a single cell.
+    """
     from openpyxl import load_workbook
 
     name = path.name
@@ -253,11 +257,16 @@ def read_xlsx_file(path: Path, spec: RowSpec, *, sheet: str | None = None) -> Ge
         title = ws.title
         header: list[str] | None = None
         rec_no = 0
+        captions = 0
         for rowno, row in enumerate(ws.iter_rows(values_only=True), 1):
             cells = list(row)
             while cells and (cells[-1] is None or cells[-1] == ""):
                 cells.pop()
             if not cells:
+                continue
+            filled = sum(c not in (None, "") for c in cells)
+            if header is None and filled == 1 and len(spec.columns) > 1 and captions < 10:
+                captions += 1
                 continue
             if header is None:
                 header = [str(c).strip() if c is not None else "" for c in cells]
