@@ -5,7 +5,7 @@
 Both engines index the same folded name variants from profile_document and feed the
 same Python re-scoring (credithub.search.ranking.rerank); only candidate retrieval
 differs, which is what the choice is about:
-  tantivy  bigram term queries, ≥60% must match, + exact key + one-edit fuzzy key
+  tantivy  bigram term queries, ≥60% must match, + exact key + one-edit (deletion-neighbourhood) keys
   FTS5     trigram tokenizer; OR of the query's trigrams ranked by bm25 (FTS5 has no
            minimum-should-match); queries under 3 characters fall back to LIKE '%q%'
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -26,7 +27,7 @@ from typing import Any
 import tantivy
 
 from bench.search.synth import companies, profile, variants
-from credithub.search.analysis import FUZZY_DISTANCE, QueryPlan, analyse_query
+from credithub.search.analysis import QueryPlan, analyse_query
 from credithub.search.documents import profile_document
 from credithub.search.ranking import Candidate, rerank
 
@@ -40,9 +41,11 @@ def _compact(doc: dict[str, Any]) -> dict[str, Any]:
 
 class TantivyEngine:
     def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
         sb = tantivy.SchemaBuilder()
         sb.add_text_field("names", tokenizer_name="bigram", index_option="freq")
         sb.add_text_field("name_keys", tokenizer_name="raw", index_option="basic")
+        sb.add_text_field("typo_keys", tokenizer_name="raw", index_option="basic")
         sb.add_bytes_field("src", stored=True)
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
@@ -56,6 +59,8 @@ class TantivyEngine:
                 doc.add_text("names", n)
             for k in d["name_keys"]:
                 doc.add_text("name_keys", k)
+            for k in d["typo_keys"]:
+                doc.add_text("typo_keys", k)
             doc.add_bytes("src", json.dumps(_compact(d), ensure_ascii=False).encode())
             writer.add_document(doc)
         writer.commit()
@@ -70,9 +75,8 @@ class TantivyEngine:
             should.append((O.Should, Q.boolean_query(grams, minimum_number_should_match=plan.minimum_bigrams)))
         for key in dict.fromkeys([plan.folded, plan.core]):
             should.append((O.Should, Q.boost_query(Q.term_query(s, "name_keys", key), 100.0)))
-        if plan.fuzzy_key:
-            fuzzy = Q.fuzzy_term_query(s, "name_keys", plan.fuzzy_key, distance=FUZZY_DISTANCE)
-            should.append((O.Should, Q.boost_query(fuzzy, 60.0)))
+        if plan.typo_terms:  # as the embedded backend: deletion-neighbourhood keys, not fuzzy_term_query
+            should.append((O.Should, Q.const_score_query(Q.term_set_query(s, "typo_keys", plan.typo_terms), 60.0)))
         searcher = self.index.searcher()
         result = searcher.search(Q.boolean_query(should), limit=WINDOW)
         return [Candidate(json.loads(searcher.doc(a).get_first("src")), score) for score, a in result.hits]
@@ -81,16 +85,16 @@ class TantivyEngine:
 class Fts5Engine:
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
-        self.db.execute("CREATE VIRTUAL TABLE names USING fts5(names, tokenize='trigram')")
+        self.db.execute("CREATE VIRTUAL TABLE name_fts USING fts5(names, tokenize='trigram')")
         self.db.execute("CREATE TABLE src (rowid INTEGER PRIMARY KEY, doc TEXT)")
 
     def build(self, docs: list[dict[str, Any]]) -> None:
         with self.db:
-            self.db.executemany("INSERT INTO names(rowid, names) VALUES (?, ?)",
+            self.db.executemany("INSERT INTO name_fts(rowid, names) VALUES (?, ?)",
                                 ((i, " | ".join(d["names"])) for i, d in enumerate(docs)))
             self.db.executemany("INSERT INTO src(rowid, doc) VALUES (?, ?)",
                                 ((i, json.dumps(_compact(d), ensure_ascii=False)) for i, d in enumerate(docs)))
-        self.db.execute("INSERT INTO names(names) VALUES ('optimize')")
+        self.db.execute("INSERT INTO name_fts(name_fts) VALUES ('optimize')")
         self.db.commit()
 
     def candidates(self, plan: QueryPlan) -> list[Candidate]:
@@ -99,11 +103,11 @@ class Fts5Engine:
         if grams:
             match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
             rows = self.db.execute(
-                "SELECT s.doc, -bm25(names) FROM names JOIN src s ON s.rowid = names.rowid "
-                "WHERE names MATCH ? ORDER BY bm25(names) LIMIT ?", (match, WINDOW)).fetchall()
+                "SELECT s.doc, -bm25(name_fts) FROM name_fts JOIN src s ON s.rowid = name_fts.rowid "
+                "WHERE name_fts MATCH ? ORDER BY bm25(name_fts) LIMIT ?", (match, WINDOW)).fetchall()
         else:  # under 3 characters the trigram index cannot answer: full scan
             rows = self.db.execute(
-                "SELECT s.doc, 1.0 FROM names JOIN src s ON s.rowid = names.rowid WHERE names.names LIKE ? LIMIT ?",
+                "SELECT s.doc, 1.0 FROM name_fts JOIN src s ON s.rowid = name_fts.rowid WHERE name_fts.names LIKE ? LIMIT ?",
                 (f"%{text}%", WINDOW)).fetchall()
         return [Candidate(json.loads(doc), score) for doc, score in rows]
 
@@ -128,26 +132,26 @@ def run(n: int, queries: int, docs_jsonl: Path | None) -> dict[str, Any]:
         q = c.trade if kind == "trade_name" else variants(c, rng)[kind]
         mix.append((kind, analyse_query(q), f"E{c.index:08d}"))
 
-    report: dict[str, Any] = {"profiles": n, "queries": queries}
+    report: dict[str, Any] = {"profiles": n, "queries": queries, "load_average_at_start": list(os.getloadavg())}
     with tempfile.TemporaryDirectory() as tmp:
         for name, engine in (("tantivy", TantivyEngine(Path(tmp, "tv").absolute())),
                              ("fts5", Fts5Engine(Path(tmp, "fts.db")))):
-            if name == "tantivy":
-                Path(tmp, "tv").mkdir(exist_ok=True)
             t0 = time.perf_counter()
             engine.build(docs)
             build = time.perf_counter() - t0
             size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file() and
                        (("tv" in p.parts) if name == "tantivy" else p.name.startswith("fts")))
             lat: dict[str, list[float]] = defaultdict(list)
+            cpu: list[float] = []
             top1: dict[str, list[bool]] = defaultdict(list)
             top10: dict[str, list[bool]] = defaultdict(list)
             for kind, plan, expected in mix[:50]:
                 engine.candidates(plan)
             for kind, plan, expected in mix:
-                t = time.perf_counter()
+                c, t = time.process_time(), time.perf_counter()
                 ranked = rerank(plan, engine.candidates(plan))
                 lat[kind].append((time.perf_counter() - t) * 1000)
+                cpu.append((time.process_time() - c) * 1000)
                 ids = [s.candidate.source["entity_id"] for s in ranked[:10]]
                 if kind == "trade_name":  # several companies share a 字号: found = among the top 10
                     top10[kind].append(expected in [s.candidate.source["entity_id"] for s in ranked])
@@ -159,6 +163,7 @@ def run(n: int, queries: int, docs_jsonl: Path | None) -> dict[str, Any]:
                 "build_seconds": round(build, 1),
                 "size_mb": round(size / 1e6, 1),
                 "p50_ms": _pct(every, 50), "p95_ms": _pct(every, 95), "mean_ms": round(statistics.fmean(every), 2),
+                "cpu_p50_ms": _pct(cpu, 50), "cpu_p95_ms": _pct(cpu, 95),
                 "by_kind": {k: {"p50_ms": _pct(lat[k], 50), "p95_ms": _pct(lat[k], 95),
                                 "top1": round(sum(top1[k]) / len(top1[k]), 3) if top1[k] else None,
                                 "found_in_window" if k == "trade_name" else "top10":
