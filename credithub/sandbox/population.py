@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from credithub.errors import ConfigError
 from credithub.sandbox import identifiers as ids
 from credithub.sandbox.words import (
     BUILDINGS,
@@ -95,12 +97,7 @@ def build_population(rng: random.Random, companies: int) -> list[Company]:
     n_branches = max(1, companies * 6 // 100)
     for i in range(companies - n_branches):
         # Reusing a trade name with another industry word yields a distinct company (华信科技 vs 华信电子).
-        while True:
-            trade = rng.choice(TRADE_NAMES)
-            word = rng.choice(industry_words)
-            if (trade, word) not in used_names:
-                break
-        used_names.add((trade, word))
+        trade, word = _new_name(rng, used_names, lambda: rng.choice(industry_words))
         out.append(_company(rng, f"C{i + 1:05d}", trade, word, districts, used_codes))
     for _ in range(n_branches):
         parent = out[rng.randrange(len(out))]
@@ -108,14 +105,27 @@ def build_population(rng: random.Random, companies: int) -> list[Company]:
     # Renames: former names use a trade name/industry combination no current company holds.
     for c in out:
         if c.parent_id is None and rng.random() < 0.12:
-            while True:
-                trade = rng.choice(TRADE_NAMES)
-                word = rng.choice(industry_words) if rng.random() < 0.5 else c.industry_word
-                if (trade, word) not in used_names:
-                    break
-            used_names.add((trade, word))
+            own = c.industry_word
+            trade, word = _new_name(rng, used_names, lambda: rng.choice(industry_words) if rng.random() < 0.5 else own)
             c.former_names = [f"{REGION_PREFIX}{trade}{word}{c.org_form}"]
     return out
+
+
+_TRADE_CHARS = tuple(sorted({ch for t in TRADE_NAMES for ch in t}))
+
+
+def _new_name(rng: random.Random, used: set[tuple[str, str]], pick_word: Callable[[], str]) -> tuple[str, str]:
+    """A (trade name, industry word) no company holds yet; common trade names first, then composed ones."""
+    for attempt in range(10_000):
+        if attempt < 30:
+            trade = rng.choice(TRADE_NAMES)
+        else:  # the common names are taken: compose one, as founders do
+            trade = rng.choice(_TRADE_CHARS) + rng.choice(_TRADE_CHARS)
+        word = pick_word()
+        if (trade, word) not in used:
+            used.add((trade, word))
+            return trade, word
+    raise ConfigError("population too large for the name space", field="companies", value=len(used))
 
 
 def _unique_org(rng: random.Random, new_style: bool, used: set[str]) -> str:
