@@ -105,8 +105,11 @@ def build_population(rng: random.Random, companies: int) -> list[Company]:
     # Renames: former names use a trade name/industry combination no current company holds.
     for c in out:
         if c.parent_id is None and rng.random() < 0.12:
-            own = c.industry_word
-            trade, word = _new_name(rng, used_names, lambda: rng.choice(industry_words) if rng.random() < 0.5 else own)
+
+            def renamed_word(own: str = c.industry_word) -> str:
+                return rng.choice(industry_words) if rng.random() < 0.5 else own
+
+            trade, word = _new_name(rng, used_names, renamed_word)
             c.former_names = [f"{REGION_PREFIX}{trade}{word}{c.org_form}"]
     return out
 
@@ -117,10 +120,8 @@ _TRADE_CHARS = tuple(sorted({ch for t in TRADE_NAMES for ch in t}))
 def _new_name(rng: random.Random, used: set[tuple[str, str]], pick_word: Callable[[], str]) -> tuple[str, str]:
     """A (trade name, industry word) no company holds yet; common trade names first, then composed ones."""
     for attempt in range(10_000):
-        if attempt < 30:
-            trade = rng.choice(TRADE_NAMES)
-        else:  # the common names are taken: compose one, as founders do
-            trade = rng.choice(_TRADE_CHARS) + rng.choice(_TRADE_CHARS)
+        # Once the common names are taken, compose one, as founders do.
+        trade = rng.choice(TRADE_NAMES) if attempt < 30 else rng.choice(_TRADE_CHARS) + rng.choice(_TRADE_CHARS)
         word = pick_word()
         if (trade, word) not in used:
             used.add((trade, word))
