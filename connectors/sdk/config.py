@@ -27,6 +27,10 @@ class SqlSourceConfig(TransportConfig):
     db_schema: str | None = Field(None, description="Schema holding the table (PostgreSQL).")
     batch_size: int = Field(1000, ge=1, le=100_000, description="Rows fetched per round trip (server-side cursor).")
     checkpoint_every: int = Field(5000, ge=1, description="Emit a resumable state checkpoint every N rows.")
+    lookback_s: float = Field(
+        0, ge=0, description="Re-read rows whose date/time cursor is up to this many seconds before the saved one "
+        "(rows committed late with an earlier timestamp); re-read rows are deduplicated."
+    )
 
     @field_validator("url")
     @classmethod
@@ -58,6 +62,9 @@ class HttpSourceConfig(TransportConfig):
     max_backoff_s: float = Field(30.0, ge=0, description="Cap for one backoff delay.")
     max_retry_after_s: float = Field(120.0, ge=0, description="Longest Retry-After honoured in-process; longer → retriable error.")
     verify_tls: bool = True
+    lookback_s: float = Field(
+        0, ge=0, description="Ask for changes since (saved cursor - lookback) when the cursor is an ISO date/time."
+    )
 
 
 class FileDropConfig(TransportConfig):

@@ -245,3 +245,18 @@ def test_check_reports_unreachable_source() -> None:
     conn = Tax({"base_url": "http://127.0.0.1:9/api", "max_retries": 0})
     res = conn.check()
     assert not res.ok and "tax_ratings" in res.message and "connection error" in res.message
+
+
+def test_lookback_moves_changed_since_back(fake_api: FakeApi) -> None:
+    t = transport(fake_api, PAGE, lookback_s=86400)
+    state = {"cursor": "2026-01-05T08:00:00"}
+    got = rows(list(t.read(state)))
+    assert "updated_since=2026-01-04T08%3A00%3A00" in fake_api.requests[-1]
+    assert {r.cursor_value for r in got} == {"2026-01-04T08:00:00", "2026-01-05T08:00:00"}
+    msgs = list(t.read(state))
+    assert msgs[-1] == StateCheckpoint(stream="tax_ratings", state={"cursor": "2026-01-05T08:00:00"})  # not moved back
+    from connectors.sdk.transports.http import _minus_lookback
+
+    assert _minus_lookback("2026-01-05", 86400) == "2026-01-04"
+    assert _minus_lookback("2026-01-05 08:00:00", 3600) == "2026-01-05 07:00:00"
+    assert _minus_lookback("v42", 3600) == "v42"

@@ -136,3 +136,17 @@ def test_password_must_not_be_inline() -> None:
         connector_for("postgresql+psycopg://u:hunter2@127.0.0.1/db", "qy")
     conn = connector_for("postgresql+psycopg://u@127.0.0.1/db", "qy", password="hunter2")
     assert "hunter2" not in repr(conn.config)
+
+
+def test_lookback_reads_rows_committed_late_with_an_earlier_timestamp(source_url: str) -> None:
+    name, (engine, table) = make_table(source_url, 8)
+    plain = connector_for(source_url, name)
+    looking = connector_for(source_url, name, lookback_s=86400)
+    final = [m for m in plain.stream("register").read(None) if isinstance(m, StateCheckpoint)][-1].state
+    assert final["cursor"] == "2026-01-03T08:00:00"
+    with engine.begin() as c:  # a writer commits late, with a timestamp before the saved cursor
+        c.execute(insert(table).values(id=50, record_id="R0050", name="迟到公司", updated_at=dt.datetime(2026, 1, 3, 7, 0)))
+    assert rows(list(plain.stream("register").read(final))) == []
+    late = [r.record_id for r in rows(list(looking.stream("register").read(final)))]
+    assert "R0050" in late and "R0001" not in late
+    engine.dispose()

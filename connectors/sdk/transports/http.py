@@ -15,7 +15,8 @@ Paging (`HttpEndpoint.paging`):
 - "none":   one request.
 Incremental: with a saved state the request carries `since_param=<saved cursor>` (the server must
 treat it as >=, inclusive, so rows sharing the boundary value are re-read and deduplicated, never
-lost); rows whose cursor is lower than the saved one are dropped client-side. The state is the
+lost); rows whose cursor is lower than the saved one are dropped client-side. `lookback_s` moves the
+"since" value back by a window for APIs whose timestamps arrive late. The state is the
 maximum cursor seen (string comparison: use ISO timestamps). If the API returns rows sorted by the
 cursor (`sorted_by_cursor=True`) a checkpoint follows every page, else only the end of the read.
 
@@ -87,6 +88,20 @@ def _release(resp: httpx.Response) -> None:
     resp.close()
     resp.stream = httpx.ByteStream(b"")
     resp._content = b""  # noqa: SLF001 - the body is parsed; drop the bytes
+
+
+def _minus_lookback(cursor: str | None, seconds: float) -> str | None:
+    """The saved cursor moved back by the lookback window, in the same ISO layout; unchanged if not a date."""
+    if cursor is None or not seconds:
+        return cursor
+    try:
+        when = dt.datetime.fromisoformat(cursor)
+    except ValueError:
+        return cursor
+    moved = (when - dt.timedelta(seconds=seconds)).isoformat()
+    if len(cursor) == 10:  # a plain date
+        return moved[:10]
+    return moved.replace("T", " ") if len(cursor) > 10 and cursor[10] == " " else moved
 
 
 def _dig(body: Any, path: str) -> Any:
@@ -233,8 +248,8 @@ class HttpJsonTransport:
 
     def read(self, state: Mapping[str, Any] | None) -> Iterator[Message]:
         e = self.endpoint
-        saved = (state or {}).get("cursor")
-        max_cursor: str | None = saved
+        max_cursor: str | None = (state or {}).get("cursor")
+        saved = _minus_lookback(max_cursor, self.config.lookback_s)
         can_checkpoint = True
         drift_checked = False
         page_no, offset, token = e.first_page, 0, None

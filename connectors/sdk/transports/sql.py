@@ -11,6 +11,8 @@ Incremental: rows are read ordered by (cursor column, primary key) and filtered 
 rows sharing one cursor value loses nothing. State:
     {"cursor": "2026-11-01T08:00:00", "cursor_type": "datetime", "pk": "42", "pk_type": "int"}
 (values are typed back before binding, so PostgreSQL compares timestamps with timestamps).
+With `lookback_s` and a date/time cursor the filter becomes `cursor >= saved - lookback`, so rows
+committed late with an earlier timestamp are still read (the re-read ones are deduplicated).
 A StateCheckpoint follows every `checkpoint_every` rows and the last row. Rows whose cursor is
 NULL are only read by a full sync. Without a cursor column the table is read in pk order
 (append-only tables). A missing table or a missing required column raises SchemaDriftError /
@@ -175,7 +177,11 @@ class SqlTableTransport:
         if state:
             saved_cursor = _decode(state.get("cursor"), state.get("cursor_type", "str"))
             saved_pk = _decode(state.get("pk"), state.get("pk_type", "str"))
-            if cursor_col is not None and saved_cursor is not None:
+            lookback = dt.timedelta(seconds=self.config.lookback_s)
+            if cursor_col is not None and saved_cursor is not None and lookback and isinstance(saved_cursor, dt.date):
+                # Late commits can carry an earlier timestamp: re-read a window (deduplicated downstream).
+                query = query.where(cursor_col >= saved_cursor - lookback)
+            elif cursor_col is not None and saved_cursor is not None:
                 cond = cursor_col > saved_cursor
                 if pk_col is not None and saved_pk is not None:
                     cond = or_(cond, and_(cursor_col == saved_cursor, pk_col > saved_pk))
