@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from operator import mul
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -69,12 +70,14 @@ def clean_identifier(raw: str) -> str:
 # ---------------------------------------------------------------- check algorithms
 
 
+_ORG_VALUE = {**{str(d): d for d in range(10)}, **{chr(ord("A") + i): 10 + i for i in range(26)}}
+
+
 def org_code_check_char(body: str) -> str:
-    """GB 11714 check character for an 8-character body (digits, capital letters)."""
-    total = 0
-    for ch, w in zip(body, _ORG_WEIGHTS, strict=True):
-        value = int(ch) if ch.isdigit() else ord(ch) - ord("A") + 10
-        total += value * w
+    """GB 11714 check character for an 8-character body (digits, capital letters: A=10 … Z=35)."""
+    if len(body) != 8:
+        raise ValueError("an organization code body has 8 characters")
+    total = sum(map(mul, map(_ORG_VALUE.__getitem__, body), _ORG_WEIGHTS))
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
@@ -88,7 +91,7 @@ def is_valid_org_code(value: str) -> bool:
 
 def uscc_check_char(body: str) -> str:
     """GB 32100 check character for the first 17 characters (same result as stdnum.cn.uscc, ~10x faster)."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(body, _USCC_WEIGHTS))
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, body[:17]), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 

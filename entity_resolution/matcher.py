@@ -175,6 +175,12 @@ class _NameInfo:
 
 
 @lru_cache(maxsize=262144)
+def _name_info_raw(raw: str) -> _NameInfo | None:
+    """Departments mostly copy the register's spelling: cache by the raw text as well."""
+    return _name_info(normalize_name(raw))
+
+
+@lru_cache(maxsize=262144)
 def _name_info(normalized: str) -> _NameInfo | None:
     parsed = parse_normalized(normalized)
     core = parsed.core
@@ -238,7 +244,7 @@ def _prepare(rec: MatchRecord) -> _Prepared:
     for raw_name in ((rec.name,) if rec.name else ()) + tuple(rec.former_names):
         if not raw_name or not raw_name.strip():
             continue
-        info = _name_info(normalize_name(raw_name))
+        info = _name_info_raw(raw_name)
         if info is None:
             continue
         if info.key not in seen:

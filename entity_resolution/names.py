@@ -222,6 +222,12 @@ def _bracket_region(text: str) -> tuple[str, str]:
 
 def _split_org_form(text: str) -> tuple[str, str, str]:
     """(before, org_form canonical, after) at the corporate form; branch text may follow it."""
+    if not text.endswith(BRANCH_SUFFIXES):
+        # Fast path (most names): the form is the ending.
+        for form, canonical in ORG_FORMS:
+            if text.endswith(form) and len(text) > len(form):
+                return _strip_second_form(text[: -len(form)]), canonical, ""
+        return text, "", ""
     best: tuple[int, int, str] | None = None  # (end, -start, canonical)
     for form, canonical in ORG_FORMS:
         start = 0
@@ -242,13 +248,15 @@ def _split_org_form(text: str) -> tuple[str, str, str]:
     if best is None:
         return text, "", ""
     end, neg_start, canonical = best
-    before, after = text[:-neg_start], text[end:]
-    # 华信投资合伙企业(有限合伙), 华信集团股份有限公司: a second form word in front belongs to the form too.
+    return _strip_second_form(text[:-neg_start]), canonical, text[end:]
+
+
+def _strip_second_form(before: str) -> str:
+    """华信投资合伙企业(有限合伙): a second form word in front of the form belongs to the form too."""
     for form, _ in ORG_FORMS:
         if len(form) >= 2 and before.endswith(form) and len(before) > len(form) + 1:
-            before = before[: -len(form)]
-            break
-    return before, canonical, after
+            return before[: -len(form)]
+    return before
 
 
 def _normalize_branch(branch: str) -> str:
