@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     validation_datadocs_max_rows: int = Field(
         200_000, ge=0, description="Skip Data Docs for batches larger than this (rendering cost)."
     )
+    validation_workers: int = Field(
+        1, ge=1, description="Processes for batches >= 200k rows (hash partitions by record key); 1 = one process."
+    )
     steward_token_secret: SecretStr | None = Field(
         None, description="Server secret (pepper) for steward token hashes; HMAC-SHA256 when set."
     )

@@ -88,8 +88,8 @@ def main() -> None:
     ap.add_argument("--bad", type=float, default=0.005, help="Share of rows made invalid.")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--with-dicts", action="store_true", help="Also time building the frame from staged dicts.")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="Processes (hash partitions by record_id); 0 = one per core, 1 = single process.")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="Processes (hash partitions by record_id); 0 = one per core; 1 = single process (the default, as Settings.validation_workers).")
     args = ap.parse_args()
 
     suite = load_suite(Settings().expectations_dir, "market_regulation", "register")

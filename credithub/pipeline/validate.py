@@ -143,7 +143,7 @@ def validate_batch(
             outcome = run_suite(suite, frame, datadocs_dir=settings.datadocs_dir, run_name=f"batch-{batch.id}")
         else:
             key = stream.primary_key if stream is not None else "record_id"
-            outcome = run_suite_parallel(suite, frame, key=key)
+            outcome = run_suite_parallel(suite, frame, key=key, workers=settings.validation_workers)
 
         faults = s.scalar(
             select(func.count()).select_from(StagedRecord).where(

@@ -54,11 +54,13 @@ def build_frame(rows: Sequence[Mapping[str, Any]], columns: Iterable[str]) -> pd
     frame = frame.astype(object)
     for col in cols:
         s = frame[col]
-        is_str = s.map(lambda v: isinstance(v, str))
-        if is_str.any():
-            blank = is_str & (s.where(is_str, "x").str.strip() == "")
-            if blank.any():
-                frame[col] = s.where(~blank, None)
+        try:
+            # .str on an object column yields NaN for non-text values, which never equals "".
+            blank = s.str.strip().eq("").fillna(False).astype(bool)
+        except AttributeError:  # no text at all in this column (e.g. integer years from a JSON API)
+            continue
+        if blank.any():
+            frame[col] = s.where(~blank, None)
     return frame.where(frame.notna(), None)
 
 

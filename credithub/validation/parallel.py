@@ -78,7 +78,7 @@ def _merge(suite_name: str, evaluated: int, pieces: list[tuple[np.ndarray, Suite
 def run_suite_parallel(suite: Any, frame: pd.DataFrame, *, key: str, workers: int | None = None,
                        min_rows: int = 200_000) -> SuiteOutcome:
     """run_suite over `workers` hash partitions of `frame` (by `key`) when worthwhile and safe."""
-    workers = workers or len(os.sched_getaffinity(0))
+    workers = workers if workers is not None else len(os.sched_getaffinity(0))
     if workers < 2 or len(frame) < min_rows or key not in frame.columns or not partition_safe(suite, key) \
             or "fork" not in mp.get_all_start_methods():
         return run_suite(suite, frame)

@@ -162,3 +162,12 @@ def test_parallel_partitions_give_the_same_failures_as_one_process(tmp_path) -> 
     assert two.row_failures == one.row_failures
     assert {(s.expectation, s.column): s.unexpected_count for s in two.stats} == \
         {(s.expectation, s.column): s.unexpected_count for s in one.stats}
+
+
+def test_build_frame_blanks_become_null_and_non_text_columns_survive() -> None:
+    frame = build_frame([{"a": " ", "y": 2024, "n": None}, {"a": "x", "y": 2025, "n": None}], ["a", "y", "n", "z"])
+    assert frame.to_dict("records") == [{"a": None, "y": 2024, "n": None, "z": None},
+                                        {"a": "x", "y": 2025, "n": None, "z": None}]
+    assert build_frame([], ["a"]).empty
+    ok, failed = _validate("expect_column_values_to_be_number_between", [2024, "2025", 1999], min_value=2000)
+    assert failed == [2]
