@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
@@ -101,15 +100,14 @@ def search_companies(
 )
 def get_company(request: Request, service: Service, entity_id: EntityId) -> Response:
     try:
-        profile, validator = service.profile(entity_id)
+        view = service.profile_view(entity_id)
     except MovedPermanently as moved:
         return _redirect(request, moved.location_id)
-    etag = '"' + hashlib.sha256(validator.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": PROFILE_CACHE_CONTROL}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    headers = {"ETag": view.etag, "Cache-Control": PROFILE_CACHE_CONTROL}
+    if _etag_matches(request.headers.get("if-none-match"), view.etag):
         return Response(status_code=304, headers=headers)
-    body = PublicProfile.model_validate(profile.model_dump()).model_dump(mode="json")
-    return JSONResponse(body, headers=headers)
+    # PublicProfile has exactly Profile's fields: the cached Profile JSON is the response body.
+    return Response(view.body, media_type="application/json", headers=headers)
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

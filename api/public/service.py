@@ -8,6 +8,7 @@ period that ends today is honoured even before the nightly republish.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,6 +46,27 @@ VIEW_CACHE_SIZE = 4096
 SUCCESS_STATUSES = ("validated", "landed", "published")
 
 
+class PublicProfileView:
+    """A public profile with its ETag validator and its JSON body, rendered once per cache entry."""
+
+    __slots__ = ("_body", "profile", "validator")
+
+    def __init__(self, profile: Profile, validator: str) -> None:
+        self.profile = profile
+        self.validator = validator
+        self._body: bytes | None = None
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.validator.encode()).hexdigest()[:32] + '"'
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = self.profile.model_dump_json().encode("utf-8")
+        return self._body
+
+
 class MovedPermanently(Exception):
     """The requested entity was merged; `location_id` is the survivor."""
 
@@ -65,7 +87,7 @@ class PublicService:
         self._backend = backend
         self.policy = policy
         self.today = today
-        self._views: OrderedDict[tuple[str, str, dt.date], Profile] = OrderedDict()
+        self._views: OrderedDict[tuple[str, str, dt.date], PublicProfileView] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -79,11 +101,18 @@ class PublicService:
     # ---- profiles ---------------------------------------------------------------
     def profile(self, entity_id: str) -> tuple[Profile, str]:
         """The public profile and a validator (content hash + date + policy) for ETags."""
+        view = self.profile_view(entity_id)
+        return view.profile, view.validator
+
+    def profile_view(self, entity_id: str) -> PublicProfileView:
+        """Cached public view of one profile; misses cost one more query and the policy filter."""
         today = self.today()
-        with self.db.session() as session:
-            digest = session.scalar(select(ProfileRow.content_hash).where(ProfileRow.entity_id == entity_id))
+        # Core queries, not ORM sessions: this is the hottest path of the API.
+        with self.db.engine.connect() as conn:
+            digest = conn.execute(select(ProfileRow.content_hash).where(ProfileRow.entity_id == entity_id)).scalar()
             if digest is None:
-                survivor = survivor_of(session, entity_id)
+                with self.db.session() as session:
+                    survivor = survivor_of(session, entity_id)
                 if survivor is not None and survivor != entity_id:
                     raise MovedPermanently(survivor)
                 raise NotFoundError(f"没有该企业：{entity_id}", entity_id=entity_id)
@@ -92,17 +121,16 @@ class PublicService:
                 cached = self._views.get(key)
                 if cached is not None:
                     self._views.move_to_end(key)
-            if cached is None:
-                entity = session.get(Entity, entity_id)
-                if entity is not None and entity.merged_into:
-                    raise MovedPermanently(survivor_of(session, entity_id) or entity.merged_into)
-                data = session.scalar(select(ProfileRow.data).where(ProfileRow.entity_id == entity_id))
-                cached = public_view(Profile.model_validate(data), self.policy, today)
-                with self._lock:
-                    self._views[key] = cached
-                    if len(self._views) > VIEW_CACHE_SIZE:
-                        self._views.popitem(last=False)
-        return cached, f"{digest[:32]}-{today.isoformat()}-{self.policy.version}"
+                    return cached
+            data = conn.execute(select(ProfileRow.data).where(ProfileRow.entity_id == entity_id)).scalar()
+        profile = public_view(Profile.model_validate(data), self.policy, today)
+        validator = f"{digest[:32]}-{today.isoformat()}-{self.policy.version}"
+        view = PublicProfileView(profile=profile, validator=validator)
+        with self._lock:
+            self._views[key] = view
+            if len(self._views) > VIEW_CACHE_SIZE:
+                self._views.popitem(last=False)
+        return view
 
     def events(
         self, entity_id: str, *, page: int, size: int, department: str | None = None, event_type: str | None = None

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_today
@@ -55,10 +55,10 @@ def last_publish(session: Session) -> LastPublish | None:
     return LastPublish(at=row.at, date=str(row.after.get("date")), policy_version=str(row.after.get("policy_version")))
 
 
-def _document(row: ProfileRow, policy: DisclosurePolicy, today: dt.date) -> dict[str, Any]:
+def _document(data: dict[str, Any], policy: DisclosurePolicy, today: dt.date) -> dict[str, Any]:
     from credithub.search.documents import profile_document
 
-    return profile_document(public_view(Profile.model_validate(row.data), policy, today))
+    return profile_document(public_view(Profile.model_validate(data), policy, today))
 
 
 def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
@@ -71,18 +71,17 @@ def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
         )
 
 
-def _active_rows(session: Session, *, only_changed: bool) -> Iterator[ProfileRow]:
+def _active_rows(session: Session) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(entity_id, content_hash, data) of live profiles, streamed as plain rows: ORM objects would
+    pile up in the session's identity map (gigabytes on a full rebuild of a large city)."""
     stmt = (
-        select(ProfileRow)
+        select(ProfileRow.entity_id, ProfileRow.content_hash, ProfileRow.data)
         .join(Entity, Entity.id == ProfileRow.entity_id)
         .where(Entity.merged_into.is_(None))
         .order_by(ProfileRow.entity_id)
     )
-    if only_changed:
-        stmt = stmt.where(
-            or_(ProfileRow.published_hash.is_(None), ProfileRow.published_hash != ProfileRow.content_hash)
-        )
-    yield from session.scalars(stmt.execution_options(yield_per=BATCH))
+    for entity_id, digest, data in session.execute(stmt.execution_options(yield_per=BATCH)):
+        yield entity_id, digest, data
 
 
 def _full(db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, report: PublishReport) -> None:
@@ -90,9 +89,9 @@ def _full(db: Database, backend: SearchBackend, policy: DisclosurePolicy, today:
 
     def documents() -> Iterator[dict[str, Any]]:
         with db.session() as session:
-            for row in _active_rows(session, only_changed=False):
-                published.append((row.entity_id, row.content_hash))
-                yield _document(row, policy, today)
+            for entity_id, digest, data in _active_rows(session):
+                published.append((entity_id, digest))
+                yield _document(data, policy, today)
 
     report.version = backend.rebuild(documents())
     report.upserted = len(published)
@@ -104,24 +103,34 @@ def _incremental(
     db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, since: dt.datetime, report: PublishReport
 ) -> None:
     with db.session() as session:
-        pending: list[tuple[str, str, dict[str, Any]]] = [
-            (row.entity_id, row.content_hash, _document(row, policy, today))
-            for row in _active_rows(session, only_changed=True)
-        ]
+        changed = session.execute(
+            select(ProfileRow.entity_id, ProfileRow.content_hash)
+            .join(Entity, Entity.id == ProfileRow.entity_id)
+            .where(Entity.merged_into.is_(None))
+            .where(or_(ProfileRow.published_hash.is_(None), ProfileRow.published_hash != ProfileRow.content_hash))
+            .order_by(ProfileRow.entity_id)
+        ).all()
         gone = list(
             session.scalars(
                 select(Entity.id)
                 .outerjoin(ProfileRow, ProfileRow.entity_id == Entity.id)
                 .where(Entity.updated_at >= since)
-                .where(or_(Entity.merged_into.is_not(None), and_(ProfileRow.entity_id.is_(None))))
+                .where(or_(Entity.merged_into.is_not(None), ProfileRow.entity_id.is_(None)))
                 .order_by(Entity.id)
             )
         )
-    for start in range(0, len(pending), BATCH):
-        chunk = pending[start : start + BATCH]
-        report.upserted += backend.upsert(doc for _, _, doc in chunk)
+    # Chunked so memory stays bounded however many profiles changed.
+    for start in range(0, len(changed), BATCH):
+        chunk = changed[start : start + BATCH]
         with db.session() as session:
-            _mark_published(session, [(eid, digest) for eid, digest, _ in chunk])
+            data = dict(
+                session.execute(
+                    select(ProfileRow.entity_id, ProfileRow.data).where(ProfileRow.entity_id.in_([c[0] for c in chunk]))
+                ).all()
+            )
+        report.upserted += backend.upsert(_document(data[eid], policy, today) for eid, _ in chunk if eid in data)
+        with db.session() as session:
+            _mark_published(session, [(eid, digest) for eid, digest in chunk])
     if gone:
         backend.delete(gone)
         report.deleted = len(gone)

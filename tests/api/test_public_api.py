@@ -232,3 +232,21 @@ def _referenced(node: object, out: set[str]) -> set[str]:
         for value in node:
             _referenced(value, out)
     return out
+
+
+def test_pages_render_and_html_errors(client: TestClient) -> None:
+    page = client.get("/?q=华信")
+    assert page.status_code == 200 and 'lang="zh-CN"' in page.text
+    assert page.text.count('class="hit"') == 2 and "<em>" in page.text
+    assert "<script" not in page.text and "http://" not in page.text.replace("http://testserver", "")
+    missing = client.get("/companies/NOPE", headers={"accept": "text/html"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html") and "未找到" in missing.text
+    rules = client.get("/about/disclosure").text
+    assert "行政处罚" in rules and "1095 天" in rules and "仅公示：A" in rules
+
+
+def test_highlight_is_escaped() -> None:
+    from api.public.pages import safe_highlight
+
+    assert str(safe_highlight("<em>华为</em>&lt;script&gt;", "x")) == "<em>华为</em>&lt;script&gt;"
+    assert str(safe_highlight(None, "<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
