@@ -84,6 +84,26 @@ class _Skip(Exception):
     pass
 
 
+class _SecretScan:
+    """Checks every produced text for secret values without keeping the texts."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+        self.count = 0
+        self.leaks: set[str] = set()
+
+    def append(self, text: str) -> None:
+        self.count += 1
+        self.leaks.update(s for s in self.secrets if s in text)
+
+    def extend(self, texts: list[str]) -> None:
+        for t in texts:
+            self.append(t)
+
+    def __len__(self) -> int:
+        return self.count
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -146,7 +166,6 @@ def _injected_file(stream: FileStream, directory: Path, pattern: str) -> tuple[s
     kind = stream.transport_kind
     if kind == "csv":
         delim = getattr(stream, "delimiter", ",")
-        header = delim.join(stream.fields).encode("utf-8")
         enc = stream.effective_encoding()
         codec = "utf-8" if enc in ("auto", "utf-8-sig") else enc
         header = delim.join(stream.fields).encode(codec)
@@ -318,15 +337,15 @@ def inject_bad_rows(connector: Connector, work_dir: Path, stack: contextlib.Exit
 
 
 @contextmanager
-def _capture_logs() -> Iterator[list[str]]:
-    lines: list[str] = []
+def _capture_logs(scan: _SecretScan) -> Iterator[None]:
+    """Every log record (DEBUG and up, all loggers) goes through the secret scan while the suite runs."""
 
     class Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             try:
-                lines.append(self.format(record))
+                scan.append(self.format(record))
             except Exception:  # noqa: BLE001 - a broken log call must not break the suite
-                lines.append(str(record.msg))
+                scan.append(str(record.msg))
 
     handler = Collect(level=logging.DEBUG)
     root = logging.getLogger()
@@ -334,7 +353,7 @@ def _capture_logs() -> Iterator[list[str]]:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        yield lines
+        yield
     finally:
         root.removeHandler(handler)
         root.setLevel(old)
@@ -358,7 +377,11 @@ class _Run:
         self.bad_rows = bad_rows
         self.work_dir = work_dir
         self.max_records = max_records
-        self.outputs: list[str] = []  # every text the connector produced, for the secret check
+        try:
+            secrets = secret_values(cls(dict(good)).config)
+        except Exception:  # noqa: BLE001 - an invalid good config fails in the checks themselves
+            secrets = []
+        self.outputs = _SecretScan(secrets)  # every text the connector produced is scanned as it comes
         self._connector: Connector | None = None
         self._reads: dict[str, dict[str, Any]] | None = None
         self.stack = contextlib.ExitStack()
@@ -374,9 +397,7 @@ class _Run:
         faults: list[SourceFault] = []
         sample: list[SourceRow] = []
         for msg in stream.read(state):
-            text = msg.model_dump_json()
-            if self.max_records is None or len(keys) < 50:
-                self.outputs.append(text)
+            self.outputs.append(msg.model_dump_json())
             if isinstance(msg, SourceRow):
                 json.dumps(msg.data)  # data must land in a JSON column
                 keys.append((msg.record_id, content_hash(msg.data)))
@@ -420,8 +441,7 @@ class _Run:
                 walk(sub, p, defs)
 
         walk(spec, "", spec.get("$defs", {}))
-        model_secrets = [p for p in _secret_fields(self.cls.config_model, "") if p in unmarked]
-        if unmarked or model_secrets:
+        if unmarked:
             raise AssertionError(f"secret fields not marked format=password/writeOnly: {', '.join(unmarked)}")
         return f"{len(spec.get('properties', {}))} top-level properties"
 
@@ -671,10 +691,10 @@ class _Run:
 
     def check_no_secrets(self) -> str:
         """No configured secret appears in spec, config repr, messages, check results, errors or logs."""
-        secrets = secret_values(self.connector().config)
+        secrets = self.outputs.secrets
         self.outputs.append(repr(self.connector().config))
         self.outputs.append(str(self.connector().config))
-        leaks = [s for s in secrets if any(s in text for text in self.outputs)]
+        leaks = self.outputs.leaks
         if leaks:
             raise AssertionError(f"{len(leaks)} secret value(s) appear in connector output")
         return f"{len(secrets)} secret(s) checked against {len(self.outputs)} outputs" if secrets else "no secrets configured"
@@ -692,15 +712,6 @@ def _marks_secret(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> bool:
         if subs and all(_marks_secret(s, defs) for s in subs):
             return True
     return False
-
-
-def _secret_fields(model: type[BaseModel], prefix: str) -> list[str]:
-    out = []
-    for name, field in model.model_fields.items():
-        ann = str(field.annotation)
-        if "SecretStr" in ann:
-            out.append(f"{prefix}{name}")
-    return out
 
 
 def run_acceptance(
@@ -724,18 +735,14 @@ def run_acceptance(
     run = _Run(connector_cls, good_config, list(bad_configs or []), broken_config, bad_rows_config, work_dir, max_records)
     outcomes: list[CheckOutcome] = []
     try:
-        with _capture_logs() as logs:
+        with _capture_logs(run.outputs):
             for name in only or CHECKS:
                 if name not in CHECKS:
                     raise ConfigError(f"unknown acceptance check {name!r}", known=", ".join(CHECKS))
                 if progress:
                     progress(name)
-                if name == "no_secrets":
-                    run.outputs.extend(logs)
-                    # the other checks produce the outputs this one scans
-                    if only and len(only) == 1:
-                        _collect_outputs(run)
-                        run.outputs.extend(logs)
+                if name == "no_secrets" and only and len(only) == 1:
+                    _collect_outputs(run)  # the other checks produce the outputs this one scans
                 try:
                     detail = getattr(run, f"check_{name}")()
                     outcomes.append(CheckOutcome(name=name, ok=True, detail=detail))

@@ -214,3 +214,23 @@ def test_expectation_suite_columns_must_be_staged_fields(tmp_path: Path) -> None
     assert (REPO_ROOT / "expectations" / "quality_supervision.spot_checks.json").exists()
     rep = run_acceptance(QSNoProduct, sample_source(tmp_path / "src2"), work_dir=tmp_path / "w2", only=["expectations"])
     assert not rep.ok and "product" in rep.outcomes[0].detail
+
+
+def test_a_secret_in_a_log_line_is_caught(tmp_path: Path) -> None:
+    import logging
+
+    class LogsKey(DeclarativeConnector):
+        name = "logs_key"
+        title = "日志泄密"
+        config_model = HttpSourceConfig
+        streams = ()
+
+        def check(self) -> CheckResult:
+            logging.getLogger("some.library").debug("connecting with key %s", self.config.api_key.get_secret_value())
+            return CheckResult(ok=True, message="ok")
+
+    cfg = {"base_url": "http://127.0.0.1:9/", "api_key": "k-abcdef"}
+    rep = run_acceptance(LogsKey, cfg, work_dir=tmp_path, only=["check_ok", "no_secrets"])
+    assert outcome(rep, "check_ok").ok and not outcome(rep, "no_secrets").ok
+    rep = run_acceptance(LogsKey, cfg, work_dir=tmp_path / "x", only=["no_secrets"])
+    assert not rep.ok  # alone, the check runs the others to produce output first
