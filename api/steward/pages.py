@@ -120,6 +120,7 @@ def queue_page(request: Request) -> Response:
         q = request.query_params
         flt = QueueFilter(
             department=q.get("department") or None, batch_id=_opt_int(q.get("batch_id")),
+            source_record_id=q.get("source_record_id") or None,
             expectation=q.get("expectation") or None, field=q.get("field") or None,
             older_than_hours=_opt_float(q.get("older_than_hours")),
             status=q.get("status") if q.get("status") in ("quarantined", "released", "rejected", "pending")

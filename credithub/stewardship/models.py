@@ -13,6 +13,7 @@ FieldValue = str | int | float | None
 class QueueFilter(BaseModel):
     department: str | None = Field(None, description="Admins only pick a department; stewards see their own.")
     batch_id: int | None = None
+    source_record_id: str | None = Field(None, description="The source's record id (exact).")
     expectation: str | None = Field(None, description="Failed expectation type, e.g. expect_column_values_to_be_valid_uscc")
     field: str | None = Field(None, description="Failed column, e.g. uscc")
     older_than_hours: float | None = Field(None, ge=0, description="Only records waiting at least this long.")

@@ -108,6 +108,8 @@ class StewardService:
             conds.append(StagedRecord.department == department)
         if flt.batch_id is not None:
             conds.append(StagedRecord.batch_id == flt.batch_id)
+        if flt.source_record_id:
+            conds.append(StagedRecord.source_record_id == flt.source_record_id.strip())
         now = utcnow()
         if flt.older_than_hours is not None:
             conds.append(StagedRecord.created_at <= now - dt.timedelta(hours=flt.older_than_hours))

@@ -164,6 +164,7 @@ def test_queue_filters_by_expectation_field_batch_and_age(any_world: World) -> N
     assert q(field="issue")["total"] == 1
     assert q(field="rating", expectation="expect_column_values_to_be_in_set")["total"] == 1
     assert q(batch_id=w.tax_batch)["total"] == 2
+    assert [i["source_record_id"] for i in q(source_record_id="TX-0002")["items"]] == ["TX-0002"]
     assert q(older_than_hours=1)["total"] == 0 and q(newer_than_hours=1)["total"] == 5
     page = q(page_size=2, page=3)
     assert page["total"] == 5 and len(page["items"]) == 1

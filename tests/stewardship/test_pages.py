@@ -35,6 +35,8 @@ def test_steward_finds_and_fixes_a_record_through_the_pages(world: World) -> Non
     assert queue.status_code == 200 and 'id="queue-table"' in queue.text and "共 2 条" in queue.text
     sid = w.qs_bad[0]
     assert f'id="record-link-{sid}"' in queue.text and "TX-" not in queue.text
+    one = w.client.get("/steward", params={"source_record_id": w.staged(sid).source_record_id})
+    assert one.text.count('data-record-id="') == 1 and f'data-record-id="{sid}"' in one.text
     page = w.client.get(f"/steward/records/{sid}")
     assert 'id="failures"' in page.text and 'id="raw-row"' in page.text and "组织机构代码" in page.text
     version = re.search(r'id="fix-version" value="(\d+)"', page.text).group(1)
