@@ -73,3 +73,7 @@ class FileDropConfig(TransportConfig):
     directory: Path = Field(description="Folder watched for export files.")
     encoding: Encoding = Field("auto", description="Text encoding; 'auto' detects among UTF-8 (with/without BOM), GBK/GB18030.")
     pattern: str | None = Field(None, description="Glob overriding the stream's default file pattern.")
+    settle_s: float = Field(
+        0, ge=0, description="Skip files modified less than this many seconds ago (still being written); "
+        "they are read by the next sync."
+    )

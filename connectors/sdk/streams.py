@@ -204,7 +204,9 @@ class FileStream(DeclarativeStream):
     def transport(self) -> FileDropTransport:
         cfg = self.file_config()
         spec = self.row_spec()
-        return FileDropTransport(cfg.directory, cfg.pattern or self.pattern, lambda p: self.read_file(p, spec), spec)
+        return FileDropTransport(
+            cfg.directory, cfg.pattern or self.pattern, lambda p: self.read_file(p, spec), spec, settle_s=cfg.settle_s
+        )
 
     def _check(self) -> str:
         files = self.transport().files()

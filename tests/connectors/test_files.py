@@ -222,6 +222,16 @@ def test_folder_reads_only_new_or_changed_files(tmp_path: Path) -> None:
     assert [r.record_id for r in rows(read(tmp_path))] == ["C0001", "C0005", "C0002"]  # full
 
 
+def test_files_still_being_written_wait_for_the_next_sync(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    old.write_text(HEADER + line(1), encoding="utf-8")
+    os.utime(old, (old.stat().st_atime, old.stat().st_mtime - 120))
+    (tmp_path / "copying.csv").write_text(HEADER + "C0002,深圳市写了一半", encoding="utf-8")
+    msgs = read(tmp_path, settle_s=60)
+    assert [r.record_id for r in rows(msgs)] == ["C0001"] and not faults(msgs)
+    assert list(msgs[-1].state["files"]) == ["old.csv"]
+
+
 def test_pattern_from_config_and_missing_folder(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text(HEADER + line(1), encoding="utf-8")
     assert len(rows(read(tmp_path, pattern="*.txt"))) == 1

@@ -22,6 +22,7 @@ Rules (each is tested in tests/connectors/test_files.py):
 - Header drift: extra / missing mapped columns → SchemaDrift (mapped columns still read).
   A missing *required* column → SchemaDrift + one SourceFault naming department, file and column;
   that file stops and is NOT marked processed (re-read once fixed); other files continue.
+- `settle_s` skips files modified in the last N seconds (an export still being copied in).
 - State is the map of processed files to "mtime_ns:size"; a checkpoint follows each finished
   file, so a re-sync reads only new or changed files and a killed sync resumes at the file it was in.
 """
@@ -32,6 +33,7 @@ import codecs
 import csv
 import io
 import json
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -421,8 +423,9 @@ def _xml_codec(path: Path, encoding: str | None) -> str:
 class FileDropTransport:
     """Files matching a glob in a folder; reads only new or changed files after `state`."""
 
-    def __init__(self, directory: Path, pattern: str, reader: FileReader, spec: RowSpec) -> None:
+    def __init__(self, directory: Path, pattern: str, reader: FileReader, spec: RowSpec, *, settle_s: float = 0) -> None:
         self.directory = Path(directory)
+        self.settle_s = settle_s
         self.pattern = pattern
         self.reader = reader
         self.spec = spec
@@ -444,7 +447,10 @@ class FileDropTransport:
 
     def read(self, state: Mapping[str, Any] | None) -> Iterator[Message]:
         processed: dict[str, str] = dict((state or {}).get("files", {}))
+        now = time.time()
         for path in self.files():
+            if self.settle_s and now - path.stat().st_mtime < self.settle_s:
+                continue  # still being written: a half file would quarantine rows that are fine
             key = path.relative_to(self.directory).as_posix()
             sig = self.signature(path)
             if processed.get(key) == sig:
