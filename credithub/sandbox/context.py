@@ -107,6 +107,12 @@ class GenContext:
     def date_text(self, d: dt.date, factor: float = 1.0) -> str:
         return faults.bad_date(self.rng, d) if self.faulty(factor * 0.5) else d.isoformat()
 
+    def date_cell(self, d: dt.date, factor: float = 1.0) -> dt.date | str:
+        """A spreadsheet date: usually a real date cell, sometimes text a clerk typed (maybe wrongly)."""
+        if self.faulty(factor * 0.5):
+            return faults.bad_date(self.rng, d)
+        return d if self.rng.random() < 0.7 else d.isoformat()
+
     def vocab(self, value: str, unknown: str, factor: float = 1.0) -> str:
         return unknown if self.faulty(factor * 0.4) else value
 

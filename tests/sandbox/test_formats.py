@@ -20,16 +20,15 @@ def _truth_ids(sandbox: SandboxManifest, dept: str, stream: str) -> set[str]:
 
 
 def _csv_lines(path: Path, encoding: str) -> tuple[list[list[str]], list[bytes]]:
-    """Rows that decode, and the raw lines that do not."""
-    rows, bad = [], []
-    for raw in path.read_bytes().splitlines():
+    """Records of the lines that decode (quoted fields may span lines), and the raw lines that do not."""
+    text, bad = [], []
+    for raw in path.read_bytes().split(b"\r\n"):
         try:
-            text = raw.decode(encoding)
+            text.append(raw.decode(encoding))
         except UnicodeDecodeError:
             bad.append(raw)
-            continue
-        rows.append(next(csv.reader(io.StringIO(text.lstrip("\ufeff")))))
-    return rows, bad
+    rows = list(csv.reader(io.StringIO("\r\n".join(text).lstrip("\ufeff"))))
+    return [r for r in rows if r], bad
 
 
 def test_quality_supervision_gbk_csv_has_exactly_the_planted_faults(sandbox: SandboxManifest) -> None:
@@ -50,6 +49,15 @@ def test_quality_supervision_gbk_csv_has_exactly_the_planted_faults(sandbox: San
     assert len(good) == sandbox.counts["quality_supervision"]["spot_checks"] - len(bad) - len(short)
     assert {r[0] for r in good} <= _truth_ids(sandbox, "quality_supervision", "spot_checks")
     assert any("-" in r[1] for r in good) and any(len(r[1]) == 9 and "-" not in r[1] for r in good)
+
+
+def test_multi_line_quoted_fields_survive(tmp_path: Path) -> None:
+    from credithub.sandbox import generate
+
+    m = generate(tmp_path / "ml", 300, 2)
+    rows, bad = _csv_lines(m.out_dir / "quality_supervision" / "spot_checks_2026.csv", "gbk")
+    issues = [r[6] for r in rows[1:] if len(r) == 8]
+    assert any("\n" in i for i in issues) and any("," in i for i in issues)
 
 
 def test_utf8_bom_and_gb18030_csvs(sandbox: SandboxManifest) -> None:

@@ -145,7 +145,7 @@ def test_departments_agree_with_each_other(sandbox: SandboxManifest) -> None:
     out = sandbox.out_dir
     truth = {(t["department"], t["stream"], t["source_record_id"]): t["company_id"] for t in _truth(out)}
     ratings = json.loads((out / "tax" / "api" / "tax_ratings.json").read_text("utf-8"))
-    a_rated = {truth[("tax", "tax_ratings", r["id"])] for r in ratings if r["rating"] == "A"}
+    a_rated = {truth[("tax", "tax_ratings", r["id"])] for r in ratings if r.get("rating") == "A"}
     red = json.loads((out / "development_reform" / "api" / "red_list.json").read_text("utf-8"))
     tax_red = [r for r in red if r["listName"] == "纳税信用A级纳税人"]
     assert tax_red

@@ -40,7 +40,7 @@ def write(ctx: GenContext) -> None:
                 "企业名称": ctx.name(c),
                 "评价年度": year,
                 "评价等级": ctx.vocab(level, "橙色"),
-                "发布日期": ctx.date_text(published),
+                "发布日期": ctx.date_cell(published),
                 "更新时间": ctx.updated_at(published),
             }
         )
@@ -57,7 +57,7 @@ def write(ctx: GenContext) -> None:
                 "处罚文号": rid,
                 "违法类型": ctx.rng.choice(VIOLATIONS),
                 "罚款金额（万元）": round(ctx.rng.uniform(1, 100), 1),
-                "处罚日期": ctx.date_text(decided),
+                "处罚日期": ctx.date_cell(decided),
                 "更新时间": ctx.updated_at(decided),
             }
         )

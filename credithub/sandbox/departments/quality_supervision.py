@@ -35,7 +35,7 @@ def write(ctx: GenContext) -> None:
                     "产品名称": ctx.rng.choice(PRODUCTS),
                     "抽查日期": ctx.date_text(checked),
                     "检验结果": ctx.vocab("不合格" if failed else "合格", "基本合格"),
-                    "主要问题": ctx.rng.choice(SPOT_ISSUES) if failed else "",
+                    "主要问题": _issues(ctx) if failed else "",
                     "更新时间": ctx.updated_at(checked),
                 }
             )
@@ -116,3 +116,11 @@ def advance(ctx: GenContext) -> None:
     path = ctx.dept_dir(DEPT) / f"spot_checks_{ctx.today:%Y-%m-%d}.csv"
     write_csv(path, SPOT_COLUMNS, rows, encoding="gbk")
     ctx.add_file(DEPT, path)
+
+
+def _issues(ctx: GenContext) -> str:
+    """One problem, or several: clerks list them comma-separated or one per line (quoted multi-line CSV field)."""
+    if ctx.rng.random() < 0.75:
+        return ctx.rng.choice(SPOT_ISSUES)
+    first, second = ctx.rng.sample(SPOT_ISSUES, k=2)
+    return f"{first},{second}" if ctx.rng.random() < 0.5 else f"{first}\n{second}"

@@ -44,7 +44,7 @@ def write(ctx: GenContext) -> None:
                 "企业名称": ctx.name(c),
                 "统一社会信用代码": ctx.ident(c.uscc),
                 "失信行为": ctx.rng.choice(("提供不真实统计资料", "拒绝提供统计资料", "迟报统计资料且情节严重")),
-                "认定日期": ctx.date_text(found),
+                "认定日期": ctx.date_cell(found),
                 "认定机关": "深圳市统计局",
                 "公示截止日期": (found + dt.timedelta(days=365)).isoformat(),
                 "更新时间": ctx.updated_at(found),

@@ -59,16 +59,17 @@ def write(ctx: GenContext) -> None:
             published = ctx.date_between(dt.date(year + 1, 4, 1), dt.date(year + 1, 4, 30))
             if rating == "A" and c.status in {"存续", "在业"}:
                 ctx.honour(c, "纳税信用A级纳税人", "国家税务总局深圳市税务局", published)
-            ratings.append(
-                {
-                    "id": rid,
-                    "taxpayerId": _taxpayer_id(ctx, c),
-                    "taxpayerName": ctx.name(c),
-                    "year": year,
-                    "rating": rating,
-                    "updatedAt": ctx.updated_at(published),
-                }
-            )
+            record: dict[str, object] = {
+                "id": rid,
+                "taxpayerId": _taxpayer_id(ctx, c),
+                "taxpayerName": ctx.name(c),
+                "year": year,
+                "rating": rating,
+                "updatedAt": ctx.updated_at(published),
+            }
+            if ctx.faulty(0.2):
+                del record["rating"]  # the API sometimes leaves a field out altogether
+            ratings.append(record)
     for c in ctx.sample(0.06):
         arrears.append(_arrears_row(ctx, len(arrears) + 1, c))
     for c in ctx.sample(0.025):
