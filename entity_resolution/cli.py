@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from entity_resolution.matcher import MatcherConfig
+# The matcher (pypinyin, OpenCC, word lists) is imported inside the commands: `credithub --help`
+# and every other sub-command must not pay for it.
 
 console = Console(stderr=True)
 # Wide enough for the 17 department names when output goes to a file or a CI log.
@@ -132,6 +133,7 @@ def _synthetic(companies: int, seed: int):  # type: ignore[no-untyped-def]
 
 def _sweep(records, truth) -> None:  # type: ignore[no-untyped-def]
     from entity_resolution.evaluate import evaluate_records
+    from entity_resolution.matcher import MatcherConfig
 
     table = Table(title="Calibration sweep (accept threshold × one-edit score)")
     for col in ("accept", "one_edit", "precision", "recall", "F1"):
