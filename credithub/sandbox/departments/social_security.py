@@ -41,6 +41,7 @@ PENALTY_COLUMNS = [
     "罚款金额",
     "处罚日期",
     "更新时间",
+    "备注",  # added by the bureau without notice: schema drift the connector reports and ignores
 ]
 INSURANCE = ("基本养老保险", "失业保险", "工伤保险", "基本医疗保险")
 LABOUR_FACTS = ("未依法为劳动者缴纳社会保险费", "违法延长劳动者工作时间", "未按规定签订书面劳动合同", "克扣劳动者工资")
@@ -111,6 +112,7 @@ def write(ctx: GenContext) -> None:
                 "罚款金额": amount,
                 "处罚日期": ctx.date_text(decided),
                 "更新时间": ctx.updated_at(decided),
+                "备注": "已执行" if ctx.rng.random() < 0.6 else "",
             }
         )
     _write(ctx, d / "labour_penalties.csv", PENALTY_COLUMNS, penalties)
