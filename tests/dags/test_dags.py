@@ -166,6 +166,36 @@ def test_pipeline_dag_runs_everything_and_a_rerun_adds_nothing(dagbag: Any) -> N
     assert _hub_counts() == before
 
 
+def test_backfill_of_a_date_range_and_a_past_full_rerun(dagbag: Any) -> None:
+    """`airflow backfill create` (same code path) makes one run per day in the range; a run for a
+    past logical date that re-reads its source from the start duplicates nothing."""
+    from airflow.models.backfill import _create_backfill
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.types import DagRunType
+
+    _create_backfill(
+        dag_id="ingest_courts",
+        from_date=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        to_date=dt.datetime(2026, 11, 4, tzinfo=dt.UTC),
+        max_active_runs=1,
+        reverse=False,
+        dag_run_conf={"full": True},
+        triggering_user_name="pytest",
+    )
+    runs = [r for r in DagRun.find(dag_id="ingest_courts") if r.run_type == DagRunType.BACKFILL_JOB]
+    days = sorted(r.logical_date.astimezone(dt.timezone(dt.timedelta(hours=8))).date() for r in runs)
+    assert days == [dt.date(2026, 11, d) for d in (2, 3, 4)]  # daily at 00:00 Asia/Shanghai
+    assert all(r.conf == {"full": True} for r in runs)
+
+    before = _hub_counts()
+    dag_run = dagbag.get_dag("ingest_customs").test(
+        logical_date=dt.datetime(2026, 11, 2, 16, tzinfo=dt.UTC), run_conf={"full": True}
+    )
+    assert dag_run.state == "success"
+    assert _tis(dag_run)["sync"].xcom_pull(task_ids="sync")["rows_fetched"] > 0, "full re-read"
+    assert _hub_counts() == before
+
+
 # --------------------------------------------------------------------------------------------
 # failures stay in their department
 
