@@ -100,6 +100,8 @@ class MatcherConfig:
     established_bonus: float = 0.05
     established_penalty: float = 0.2
     address_bonus: float = 0.05
+    invalid_identifier_bonus: float = 0.1
+    """A mistyped code one character away from the candidate's code supports a name match."""
     region_penalty: float = 0.5
 
 
@@ -259,6 +261,7 @@ def _unparseable(raw: str, kind: str) -> ParsedId:
     return ParsedId(kind=kind, raw=raw, value=clean_identifier(raw), valid=False, reason="证照号码格式不符")  # type: ignore[arg-type]
 
 
+_INVALID_KIND = {"uscc": "uscc", "org_code": "org", "tax_no": "org", "reg_no": "reg"}
 _KIND_ORDER = {"uscc": 0, "org_code": 1, "tax_no": 2, "reg_no": 3}
 
 
@@ -526,6 +529,9 @@ class Resolver:
                     return Decision(rec.key, eid, "name", nscore)
                 self.flags.append(Flag("identifier_name_conflict", rec.key, evidence))
                 conflict = True
+                if rec.is_register and self.entities[target].register_records:
+                    # Two register rows with unrelated names are two companies whatever code they share.
+                    return None
         if not self._compatible_record(p, self.entities[target]):
             # A judgment forbids it: the identifier is not enough.
             return None
@@ -601,7 +607,7 @@ class Resolver:
                     weight = ent.names.get(cand)
                     if weight is None:
                         continue
-                    score = (exact, base * factor * weight + self._support(p.rec, ent))
+                    score = (exact, base * factor * weight + self._support(p, ent))
                     if score > best.get(eid, (False, 0.0)):
                         best[eid] = score
         if not best:
@@ -697,9 +703,19 @@ class Resolver:
                 best = max(best, fuzz.ratio(own, cand) / 100.0)
         return best
 
-    def _support(self, rec: MatchRecord, ent: _Entity) -> float:
+    def _support(self, p: _Prepared, ent: _Entity) -> float:
         cfg = self.config
+        rec = p.rec
         bonus = 0.0
+        # A code that failed its check is no key, but one character away from the entity's code it is evidence.
+        for bad in p.invalid:
+            kind = _INVALID_KIND.get(bad.kind)
+            have = ent.keys.get(kind) if kind else None
+            if have and len(bad.value) >= 9:
+                value = bad.value[-9:] if kind == "org" and len(bad.value) != 9 else bad.value
+                if Levenshtein.distance(value, have, score_cutoff=1) <= 1:
+                    bonus += cfg.invalid_identifier_bonus
+                    break
         if rec.legal_rep and ent.legal_reps:
             if rec.legal_rep.strip() in ent.legal_reps:
                 bonus += cfg.legal_rep_bonus

@@ -241,3 +241,24 @@ def test_uscc_helper_is_valid() -> None:
     from stdnum.cn import uscc as std
 
     assert std.is_valid(uscc("MA5ABC12"))
+
+
+def test_two_register_rows_sharing_a_code_with_unrelated_names_stay_apart(codes: dict[str, str]) -> None:
+    r = resolve_records([
+        rec("market_regulation/register/1", HUAXIN, reg_no=codes["C_reg"], is_register=True),
+        rec("market_regulation/register/2", "深圳市博远物流有限公司", reg_no=codes["C_reg"], is_register=True),
+    ])
+    assert not same(r, "market_regulation/register/1", "market_regulation/register/2")
+    assert [f.kind for f in r.flags] == ["identifier_name_conflict"]
+
+
+def test_mistyped_code_supports_a_typo_name_match(codes: dict[str, str]) -> None:
+    good = codes["A"]
+    typed = good[:5] + str((int(good[5]) + 3) % 10) + good[6:]  # one wrong digit: fails the check
+    register = rec("market_regulation/register/1", "深圳市海纳电子有限公司", uscc=good, is_register=True)
+    # 海→每 is no homophone: a name one character away alone is not enough ...
+    alone = resolve_records([register, rec("environment/ratings/2", "深圳市每纳电子有限公司")])
+    assert not same(alone, "market_regulation/register/1", "environment/ratings/2")
+    # ... but with the mistyped code one character from the company's USCC it is.
+    helped = resolve_records([register, rec("environment/ratings/2", "深圳市每纳电子有限公司", uscc=typed)])
+    assert same(helped, "market_regulation/register/1", "environment/ratings/2")
