@@ -23,13 +23,30 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 @contextmanager
 def log_context(**fields: Any) -> Iterator[Mapping[str, Any]]:
-    """Bind fields (e.g. batch=12, department="tax", stage="validate") for every log line inside."""
-    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
+    """Bind fields (e.g. batch=12, department="tax", stage="validate") for every log line inside.
+
+    Also binds them as structlog contextvars: Airflow 3 task logs merge those into every line
+    (stdlib lines included), so task logs carry batch and department too.
+    """
+    given = {k: v for k, v in fields.items() if v is not None}
+    merged = {**_CONTEXT.get(), **given}
     token = _CONTEXT.set(merged)
     try:
-        yield merged
+        with _structlog_bound(given):
+            yield merged
     finally:
         _CONTEXT.reset(token)
+
+
+@contextmanager
+def _structlog_bound(fields: Mapping[str, Any]) -> Iterator[None]:
+    try:
+        from structlog.contextvars import bound_contextvars
+    except ImportError:  # structlog comes with Airflow; the API image may not need it
+        yield
+        return
+    with bound_contextvars(**fields):
+        yield
 
 
 def current_context() -> Mapping[str, Any]:

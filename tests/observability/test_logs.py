@@ -41,3 +41,19 @@ def test_every_line_has_batch_and_department() -> None:
     assert (by_msg["thread"]["batch"], by_msg["thread"]["department"]) == (99, "customs")
     assert by_msg["adapter"]["record"] == "r-7" and by_msg["adapter"]["field"] == "uscc"
     assert by_msg["adapter"]["department"] == "courts" and by_msg["adapter"]["level"] == "ERROR"
+
+
+def test_context_reaches_structlog_as_airflow_task_logs_use_it() -> None:
+    import structlog
+
+    out = io.StringIO()
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.JSONRenderer()],
+    )
+    with log_context(batch=5, department="tax"):
+        logger.info("inside")
+    logger.info("after")
+    inside, after = (json.loads(line) for line in out.getvalue().splitlines())
+    assert (inside["batch"], inside["department"]) == (5, "tax")
+    assert "batch" not in after
