@@ -34,7 +34,7 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 
 FROM base AS api
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=5s CMD curl -fsS http://localhost:8000/metrics || exit 1
+HEALTHCHECK --interval=15s --timeout=5s CMD curl -fsS http://localhost:8000/healthz || exit 1
 CMD ["bash", "-c", "credithub migrate && credithub serve --host 0.0.0.0 --port 8000"]
 
 FROM base AS airflow

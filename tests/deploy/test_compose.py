@@ -159,3 +159,12 @@ def test_postgres_init_creates_both_databases(compose: dict[str, Any]) -> None:
     env = compose["services"]["postgres"]["environment"]
     assert env["CREDITHUB_DB_PASSWORD"] == "${POSTGRES_PASSWORD}"
     assert env["AIRFLOW_DB_PASSWORD"] == "${AIRFLOW_DB_PASSWORD}"
+
+
+def test_api_healthcheck_and_metrics_paths_exist_in_the_app(compose: dict[str, Any], settings: Settings) -> None:
+    from api.app import create_app
+
+    paths = {getattr(r, "path", None) for r in create_app(settings).routes}
+    url = compose["services"]["api"]["healthcheck"]["test"][-1]
+    assert urlsplit(url).path in paths
+    assert "/departments/scorecard" in paths and "/api/v1/departments/scorecard" in paths
