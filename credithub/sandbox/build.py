@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from credithub.errors import ConfigError
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments import WRITERS
-from credithub.sandbox.population import build_population
+from credithub.sandbox.population import build_outsiders, build_population
 
 ProgressFn = Callable[[str], None]
 
@@ -50,7 +50,8 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     population = build_population(rng, companies)
-    ctx = GenContext(rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate)
+    outsiders = build_outsiders(random.Random(f"{seed}:outsiders"), population, max(2, companies // 40))
+    ctx = GenContext(rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate, outsiders=outsiders)
     api_keys = {"tax": f"sbx-{rng.getrandbits(64):016x}"}
     basic_auth = {"housing_provident_fund": {"username": "gjj_credithub", "password": f"{rng.getrandbits(48):012x}"}}
     for department, writer in WRITERS.items():
@@ -60,7 +61,7 @@ def generate(
         if progress:
             progress(department)
     with (out_dir / COMPANIES_FILE).open("w", encoding="utf-8") as f:
-        for c in population:
+        for c in population + outsiders:
             f.write(c.model_dump_json() + "\n")
     with (out_dir / TRUTH_FILE).open("w", encoding="utf-8") as f:
         for t in ctx.truth:

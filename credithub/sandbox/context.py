@@ -9,6 +9,7 @@ from pathlib import Path
 
 from credithub.sandbox import faults
 from credithub.sandbox.population import AS_OF, Company
+from credithub.sandbox.words import REGION_PREFIX
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class GenContext:
     today: dt.date = AS_OF
     penalties: list[Penalty] = field(default_factory=list)
     """Penalty decisions written so far, so credit-repair decisions can name real ones."""
+    outsiders: list[Company] = field(default_factory=list)
+    """Companies from other cities some departments mention (not in the register)."""
     honours: list[Honour] = field(default_factory=list)
     """Ratings that put a company on the red list (tax A, customs AEO), for development_reform."""
 
@@ -73,6 +76,8 @@ class GenContext:
 
     def name(self, c: Company, variant_rate: float = 0.25) -> str:
         """The name as this department writes it: usually right, sometimes a known variant."""
+        if c.city != REGION_PREFIX:
+            return c.name
         if self.rng.random() < variant_rate:
             return faults.name_variant(self.rng, c)
         if c.former_names and self.rng.random() < 0.15:

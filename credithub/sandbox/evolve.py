@@ -18,6 +18,7 @@ from credithub.sandbox.build import COMPANIES_FILE, MANIFEST_FILE, TRUTH_FILE, S
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments import market_regulation, quality_supervision, tax, transport
 from credithub.sandbox.population import AS_OF, Company
+from credithub.sandbox.words import REGION_PREFIX
 
 ADVANCERS: dict[str, Callable[[GenContext], None]] = {
     "market_regulation": market_regulation.advance,
@@ -32,11 +33,12 @@ def advance(out_dir: Path) -> SandboxManifest:
     out_dir = Path(out_dir)
     manifest = load_manifest(out_dir)
     day = manifest.days_advanced + 1
-    companies = [
+    everyone = [
         Company.model_validate_json(line)
         for line in (out_dir / COMPANIES_FILE).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
+    companies = [c for c in everyone if c.city == REGION_PREFIX]
     ctx = GenContext(
         rng=random.Random(),
         companies=companies,
@@ -50,7 +52,7 @@ def advance(out_dir: Path) -> SandboxManifest:
         ctx.rng = random.Random(f"{manifest.seed}:day{day}:{department}")
         advancer(ctx)
     with (out_dir / COMPANIES_FILE).open("w", encoding="utf-8") as f:
-        for c in companies:
+        for c in everyone:
             f.write(c.model_dump_json() + "\n")
     with (out_dir / TRUTH_FILE).open("a", encoding="utf-8") as f:
         for t in ctx.truth:

@@ -52,6 +52,8 @@ class Company(BaseModel):
     business_scope: str
     tags: tuple[str, ...] = ()
     parent_id: str | None = None
+    city: str = REGION_PREFIX
+    """深圳市 for the population; another city for the few outside companies departments also mention."""
 
     @property
     def org_code_dashed(self) -> str:
@@ -111,6 +113,48 @@ def build_population(rng: random.Random, companies: int) -> list[Company]:
 
             trade, word = _new_name(rng, used_names, renamed_word)
             c.former_names = [f"{REGION_PREFIX}{trade}{word}{c.org_form}"]
+    return out
+
+
+OUTSIDE_CITIES = (
+    ("广州市", "440100", "天河区"),
+    ("东莞市", "441900", "南城街道"),
+    ("佛山市", "440600", "顺德区"),
+    ("惠州市", "441300", "惠城区"),
+)
+
+
+def build_outsiders(rng: random.Random, population: list[Company], n: int) -> list[Company]:
+    """Companies registered in other cities that Shenzhen departments still record (courts, customs).
+
+    Some share a Shenzhen company's trade name and industry (广州市华信科技有限公司 is not 深圳市华信科技有限公司).
+    """
+    used: set[str] = set()
+    out = []
+    for i in range(n):
+        city, region, area = OUTSIDE_CITIES[i % len(OUTSIDE_CITIES)]
+        twin = rng.choice([c for c in population if c.parent_id is None])
+        trade, word = (
+            (twin.trade_name, twin.industry_word) if i % 2 == 0 else (rng.choice(TRADE_NAMES), twin.industry_word)
+        )
+        c = _company(rng, f"X{i + 1:04d}", trade, word, list(DISTRICTS), used)
+        org = _unique_org(rng, True, used)
+        out.append(
+            c.model_copy(
+                update={
+                    "name": f"{city}{trade}{word}{c.org_form}",
+                    "city": city,
+                    "district": area,
+                    "former_names": [],
+                    "uscc": ids.make_uscc(region, org),
+                    "org_code": org,
+                    "reg_no": None,
+                    "tax_no": None,
+                    "address": f"{city}{area}{rng.choice(ROADS)}{rng.randint(1, 399)}号",
+                    "status": "存续",
+                }
+            )
+        )
     return out
 
 

@@ -70,8 +70,13 @@ def test_all_seventeen_departments_write_files(sandbox: SandboxManifest) -> None
 
 
 def test_population_identifiers_check_out(sandbox_dir: Path) -> None:
-    companies = _companies(sandbox_dir)
-    assert len(companies) == 80
+    everyone = _companies(sandbox_dir)
+    companies = [c for c in everyone if c.city == "深圳市"]
+    outsiders = [c for c in everyone if c.city != "深圳市"]
+    assert len(companies) == 80 and len(outsiders) == 2
+    for c in outsiders:
+        assert c.name.startswith(c.city) and stdnum_uscc.is_valid(c.uscc) and c.uscc[2:6] != "4403"
+        assert c.name not in {s.name for s in companies}
     assert len({c.uscc for c in companies}) == 80
     assert len({c.name for c in companies}) == 80
     for c in companies:
@@ -91,7 +96,7 @@ def test_org_code_check_matches_known_example() -> None:
 
 
 def test_population_has_branches_renames_and_shared_trade_names(tmp_path: Path) -> None:
-    companies = _companies(generate(tmp_path / "s", 300, 5).out_dir)
+    companies = [c for c in _companies(generate(tmp_path / "s", 300, 5).out_dir) if c.city == "深圳市"]
     by_id = {c.company_id: c for c in companies}
     branches = [c for c in companies if c.parent_id]
     assert branches and all(c.name.startswith(by_id[c.parent_id].name) and c.name.endswith("分公司") for c in branches)

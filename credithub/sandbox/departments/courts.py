@@ -27,7 +27,7 @@ DISRUPT = (
 
 def write(ctx: GenContext) -> None:
     rows: list[dict[str, object]] = []
-    for c in ctx.sample(0.06):
+    for c in ctx.sample(0.06) + ctx.outsiders:
         filed = ctx.event_date(c, dt.date(2020, 1, 1))
         court, code = ctx.rng.choice(COURTS)
         case = f"（{filed.year}）{code}执{ctx.rng.randint(100, 39999)}号"

@@ -32,7 +32,7 @@ def write(ctx: GenContext) -> None:
                 "UpdateTime": ctx.updated_at(effective),
             }
         )
-    for c in ctx.sample(0.03, "trade", boost=4):
+    for c in ctx.sample(0.03, "trade", boost=4) + ctx.outsiders[:1]:
         decided = ctx.event_date(c)
         rid = f"深关缉违字〔{decided.year}〕{len(penalties) + 1:04d}号"
         ctx.penalty(c, rid, "深圳海关", decided)

@@ -38,7 +38,9 @@ def write(ctx: GenContext) -> None:
     # The red list follows other departments' honours (tax A, customs AEO) plus its own awards.
     by_id = {c.company_id: c for c in ctx.companies}
     awards = [
-        (by_id[h.company_id], h.list_name, h.issuer, h.since) for h in ctx.honours if h.since >= dt.date(2023, 1, 1)
+        (by_id[h.company_id], h.list_name, h.issuer, h.since)
+        for h in ctx.honours
+        if h.since >= dt.date(2023, 1, 1) and h.company_id in by_id
     ]
     awards = ctx.rng.sample(awards, k=min(len(awards), max(3, len(ctx.companies) * 4 // 100)))
     for c in ctx.sample(0.015):
@@ -62,7 +64,7 @@ def write(ctx: GenContext) -> None:
         )
     # A repair names a real penalty decision of the same company, after the minimum publicity period.
     by_id = {c.company_id: c for c in ctx.companies}
-    candidates = [p for p in ctx.penalties if p.decided <= ctx.today - dt.timedelta(days=120)]
+    candidates = [p for p in ctx.penalties if p.company_id in by_id and p.decided <= ctx.today - dt.timedelta(days=120)]
     chosen = ctx.rng.sample(candidates, k=min(len(candidates), max(4, len(ctx.companies) * 3 // 100)))
     for p in sorted(chosen, key=lambda p: (p.decided, p.case_no)):
         c = by_id[p.company_id]
