@@ -121,6 +121,9 @@ def test_airflow_services_share_config_and_find_the_dags(compose: dict[str, Any]
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
         assert urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).hostname == "postgres"
         assert urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).path == "/airflow"
+        # the installed driver is psycopg 3, for the sync and the async engine (asyncpg is absent)
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
         dags = env["AIRFLOW__CORE__DAGS_FOLDER"]
         assert dags == "/opt/credithub/dags"
         assert "COPY dags ./dags" in dockerfile and "WORKDIR /opt/credithub" in dockerfile
