@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -80,6 +81,12 @@ def _total(path: Path) -> int:
 def serve(
     dir: Annotated[Path, typer.Option("--dir", help="A generated sandbox directory.")] = Path("var/sandbox"),  # noqa: A002
     port: Annotated[int, typer.Option("--port", help="First port (0 = any free ports).")] = 0,
+    sources_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources-out", help="Write the connector configs for these servers here (for `credithub run --sources`)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox's JSON-API departments on 127.0.0.1 until interrupted (Ctrl-C)."""
     from credithub.sandbox.build import load_manifest
@@ -88,6 +95,14 @@ def serve(
     try:
         manifest = load_manifest(dir)
         with serve_sandbox(dir, port=port) as server:
+            if sources_out is not None:
+                from credithub.sandbox.sources import sources_config
+
+                configs = sources_config(dir, server.base_urls)
+                tmp = sources_out.with_name(sources_out.name + ".tmp")
+                tmp.write_text(json.dumps(configs, ensure_ascii=False, indent=2), encoding="utf-8")
+                tmp.replace(sources_out)  # readers never see half a file
+                typer.echo(f"connector configs written to {sources_out}")
             for dept, url in server.base_urls.items():
                 key = manifest.api_keys.get(dept)
                 auth = manifest.basic_auth.get(dept)

@@ -126,3 +126,34 @@ def test_cli_generate_and_help(tmp_path: Path) -> None:
     assert moved.exit_code == 0 and "day 1: 8 new records" in moved.output, moved.output
     bad = runner.invoke(app, ["serve", "--dir", str(tmp_path / "missing")])
     assert bad.exit_code == 1
+
+
+def test_serve_command_runs_in_the_foreground_and_writes_sources(sandbox: SandboxManifest, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sources.json"
+    cmd = [
+        sys.executable,
+        "-c",
+        "from credithub.sandbox.cli import app; app()",
+        "serve",
+        "--dir",
+        str(sandbox.out_dir),
+        "--sources-out",
+        str(out),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        time.sleep(0.2)
+        configs = json.loads(out.read_text("utf-8"))
+        assert set(configs) == set(sandbox.counts)
+        health = httpx.get(configs["transport"]["base_url"] + "/health", timeout=5)
+        assert health.status_code == 200 and health.json()["department"] == "transport"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
