@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,15 @@ OPENAPI_TAGS = [
 ]
 
 
+def _warm_analysis() -> None:
+    """Load the name-analysis dictionaries (OpenCC, place and industry words) before freezing the
+    heap; no index is touched, so startup still works before the first publish."""
+    from credithub.search.analysis import analyse_query
+
+    analyse_query("深圳市华信科技有限公司")
+    analyse_query("19220382-1")
+
+
 def _include_optional_routers(app: FastAPI) -> None:
     """Routers written by other teams; included when their module exists yet."""
     import importlib
@@ -77,6 +87,11 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far (modules, schemas, dictionaries) lives as long as the process:
+        # moving it out of the collector's reach keeps full GC passes (which stop the worker) short.
+        _warm_analysis()
+        gc.collect()
+        gc.freeze()
         yield
         lazy_backend.close()
         db.dispose()

@@ -47,24 +47,25 @@ SUCCESS_STATUSES = ("validated", "landed", "published")
 
 
 class PublicProfileView:
-    """A public profile with its ETag validator and its JSON body, rendered once per cache entry."""
+    """A public profile as its JSON body plus its ETag validator.
 
-    __slots__ = ("_body", "profile", "validator")
+    Only bytes are cached: caching pydantic objects put ~100 GC-tracked objects per profile
+    on the heap, and full collections over them stalled workers for ~0.5 s at 4096 entries.
+    """
 
-    def __init__(self, profile: Profile, validator: str) -> None:
-        self.profile = profile
+    __slots__ = ("body", "validator")
+
+    def __init__(self, body: bytes, validator: str) -> None:
+        self.body = body
         self.validator = validator
-        self._body: bytes | None = None
 
     @property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.validator.encode()).hexdigest()[:32] + '"'
 
     @property
-    def body(self) -> bytes:
-        if self._body is None:
-            self._body = self.profile.model_dump_json().encode("utf-8")
-        return self._body
+    def profile(self) -> Profile:
+        return Profile.model_validate_json(self.body)
 
 
 class MovedPermanently(Exception):
@@ -125,7 +126,7 @@ class PublicService:
             data = conn.execute(select(ProfileRow.data).where(ProfileRow.entity_id == entity_id)).scalar()
         profile = public_view(Profile.model_validate(data), self.policy, today)
         validator = f"{digest[:32]}-{today.isoformat()}-{self.policy.version}"
-        view = PublicProfileView(profile=profile, validator=validator)
+        view = PublicProfileView(profile.model_dump_json().encode("utf-8"), validator)
         with self._lock:
             self._views[key] = view
             if len(self._views) > VIEW_CACHE_SIZE:

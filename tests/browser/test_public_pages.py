@@ -29,16 +29,16 @@ def test_search_to_company_to_timeline_source(live_server: str, browser) -> None
     page.goto(live_server + "/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_label("企业名称或代码").fill("深圳市华信科枝有限公司")  # one character wrong
-    page.get_by_role("button", name="查询").click()
-    page.wait_for_url("**/?q=*")
+    with page.expect_navigation():
+        page.get_by_role("button", name="查询").click()
     first = page.locator("ol.hits li.hit").first
     assert first.locator("h3").inner_text() == "深圳市华信科技有限公司"
     assert first.locator("em").count() >= 1  # matched parts highlighted
 
     # organization code with a hyphen finds Huawei first; open its page by keyboard
     page.get_by_label("企业名称或代码").fill("19220382-1")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     link = page.locator("ol.hits li.hit h3 a").first
     assert link.inner_text() == "华为技术有限公司"
     link.focus()
@@ -72,8 +72,8 @@ def test_filters_and_disclosure_page(live_server: str, browser) -> None:  # type
     context, page = _page(browser, requests)
     page.goto(live_server + "/")
     page.get_by_label("经营异常名录").check()
-    page.get_by_role("button", name="查询").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="查询").click()
     names = page.locator("ol.hits li.hit h3").all_inner_texts()
     assert names == ["深圳市腾达物流有限公司"]
     assert "经营异常名录" in page.locator("ol.hits li.hit .flags").inner_text()
