@@ -77,6 +77,23 @@ def make_frame(n: int, bad: float, seed: int = 1) -> tuple[pd.DataFrame, int]:
     return frame, n_bad
 
 
+def _status_mb(field: str) -> int:
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+def _reset_peak_rss() -> bool:
+    """Linux: writing 5 to clear_refs resets VmHWM, so the peak covers only what follows."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def _children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -96,6 +113,11 @@ def main() -> None:
     frame, n_bad = make_frame(args.rows, args.bad)
     frame = frame.astype(object)  # as build_frame() delivers staged rows
     run_suite(suite, frame.head(1000).copy())  # warm-up: imports, metric registry
+    import gc
+
+    gc.collect()
+    rss_before = _status_mb("VmRSS")
+    peak_reset = _reset_peak_rss()
     timings = []
     cpu = []
     outcome = None
@@ -108,6 +130,7 @@ def main() -> None:
         timings.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c + _children_cpu() - k)
     assert outcome is not None
+    peak_engine = _status_mb("VmHWM")
     result = {
         "rows": args.rows, "expectations": len(suite.expectations), "bad_rows_injected": n_bad,
         "failed_rows_found": outcome.failed_rows, "engine_seconds": [round(x, 2) for x in timings],
@@ -119,6 +142,8 @@ def main() -> None:
         "cpu_bound_rows_per_s": int(args.rows / (min(cpu) / (args.workers or len(__import__("os").sched_getaffinity(0))))),
         "load_average_1m": round(__import__("os").getloadavg()[0], 2),
     }
+    result["rss_before_engine_mb"] = rss_before
+    result["peak_rss_during_engine_mb"] = peak_engine if peak_reset else None
     if args.with_dicts:
         records = frame.to_dict("records")
         t = time.perf_counter()
@@ -126,7 +151,7 @@ def main() -> None:
         result["build_frame_seconds"] = round(time.perf_counter() - t, 2)
         del records
     result["workers"] = args.workers or len(__import__("os").sched_getaffinity(0))
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["peak_rss_process_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     result["peak_rss_largest_worker_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     result["machine"] = f"{platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}"
     print(json.dumps(result, ensure_ascii=False, indent=2))
