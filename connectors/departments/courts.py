@@ -6,7 +6,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.departments._common import canonical, event, event_date, parse_float, split_enterprise_id, text
+from connectors.departments._common import (
+    canonical,
+    event,
+    event_date,
+    parse_date,
+    parse_float,
+    split_enterprise_id,
+    text,
+)
 from connectors.sdk.config import FileDropConfig
 from connectors.sdk.streams import DeclarativeConnector, JsonLinesFileStream
 from credithub.domain import CanonicalRecord
@@ -33,6 +41,7 @@ class DishonestDebtors(JsonLinesFileStream):
         "amount": "amount",
         "performance": "performance",
         "disruptTypeName": "disrupt_type",
+        "removeDate": "removed_date",
         "updatedAt": "updated_at",
     }
     required_columns = ("id", "caseCode", "iname")
@@ -45,6 +54,7 @@ class DishonestDebtors(JsonLinesFileStream):
             event_date(staged.get("filing_date"), staged.get("updated_at")),
             f"失信被执行人：{text(staged.get('case_no')) or ''}",
             "serious",
+            end_date=parse_date(staged.get("removed_date")),
             case_no=text(staged.get("case_no")),
             court=text(staged.get("court")),
             amount=parse_float(staged.get("amount")),

@@ -37,6 +37,10 @@ def write(ctx: GenContext) -> None:
         r = ctx.rng.random()
         card = ctx.ident(c.org_code_dashed) if r < 0.4 else ctx.ident(c.uscc) if r < 0.7 else None
         performance = ctx.rng.choices(PERFORMANCE, weights=(70, 20, 10))[0]
+        # A debtor who has performed in full is taken off the list; the record keeps the removal date.
+        removed = ctx.date_between(published + dt.timedelta(days=30)) if performance == "全部履行" else None
+        if removed is not None and removed <= published:
+            removed = None
         rows.append(
             {
                 "id": rid,
@@ -52,7 +56,8 @@ def write(ctx: GenContext) -> None:
                 "amount": ctx.money(10_000, 5_000_000),
                 "performance": ctx.vocab(performance, "履行中"),
                 "disruptTypeName": ctx.rng.choice(DISRUPT),
-                "updatedAt": ctx.updated_at(published),
+                "removeDate": removed.isoformat() if removed else None,
+                "updatedAt": ctx.updated_at(removed or published),
             }
         )
     folder = ctx.dept_dir(DEPT)
