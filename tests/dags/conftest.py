@@ -2,9 +2,9 @@
 small sandbox whose HTTP departments are served on 127.0.0.1 for the whole session.
 
 Airflow reads its configuration when first imported, so AIRFLOW_* is set at import time
-(before any test module imports airflow). CREDITHUB_* is set only while tests in this folder
-run (autouse session fixture) and restored afterwards, so other test folders in the same
-pytest process see their own environment.
+(before any test module imports airflow). CREDITHUB_* is set only while tests in this package
+run (package-scoped autouse fixture) and restored after its last test, so other test folders in
+the same pytest process see their own environment; the sandbox servers stop then too.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class HubEnv:
         os.environ.update({k: v for k, v in values.items() if v is not None})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from credithub.sandbox import generate
 
@@ -60,7 +60,7 @@ def sandbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox_urls(sandbox_dir: Path) -> Iterator[dict[str, str]]:
     from credithub.sandbox.server import serve_sandbox
 
@@ -75,7 +75,7 @@ def make_var_dir(root: Path, sandbox_dir: Path) -> Path:
     return var
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def hub_env(
     tmp_path_factory: pytest.TempPathFactory, sandbox_dir: Path, sandbox_urls: dict[str, str]
 ) -> Iterator[HubEnv]:
@@ -106,21 +106,21 @@ def hub_env(
     os.environ.update(saved)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_db(hub_env: HubEnv) -> None:
     from airflow.utils import db
 
     db.initdb()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dagbag(airflow_db: None):  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dagbag_with_deadlines(airflow_db: None, hub_env: HubEnv):  # type: ignore[no-untyped-def]
     """The DAGs as production parses them (freshness DeadlineAlerts on)."""
     from airflow.dag_processing.dagbag import DagBag
