@@ -18,7 +18,7 @@ from functools import lru_cache
 from operator import mul
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import asdict, dataclass
 from stdnum.iso7064 import mod_11_10 as _mod_11_10
 
 IdentifierKind = Literal["uscc", "org_code", "reg_no", "tax_no"]
@@ -33,10 +33,12 @@ _ORG_BODY = re.compile(r"^[0-9A-Z]{8}$")
 _SEPARATORS = re.compile(r"[\s\-_.·•/\\,，。、—–－]+")
 
 
-class ParsedId(BaseModel):
-    """One identifier after normalisation: its kind, the normalised value and whether its check passed."""
+@dataclass(frozen=True, slots=True)
+class ParsedId:
+    """One identifier after normalisation: its kind, the normalised value and whether its check passed.
 
-    model_config = ConfigDict(frozen=True)
+    A frozen dataclass rather than a pydantic model: bulk resolution builds millions of these.
+    """
 
     kind: IdentifierKind
     raw: str
@@ -48,6 +50,10 @@ class ParsedId(BaseModel):
     """The organization code embedded in (uscc, tax_no) or equal to (org_code) this value, when it checks."""
     region: str | None = None
     """6-digit administrative region code carried by the value (uscc chars 3-8, tax_no/reg_no chars 1-6)."""
+
+    def model_dump(self) -> dict[str, object]:
+        """The fields as a dict (same name as pydantic's, for callers that serialise it)."""
+        return asdict(self)
 
     @property
     def key(self) -> str:

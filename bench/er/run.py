@@ -43,14 +43,19 @@ def read_map(path: Path, field: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of a child process.
+
+    CPU time is reported too because the benchmark machine is shared: wall time rises with
+    other load, CPU time much less.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, max(after.ru_maxrss, before.ru_maxrss) / 1024
 
 
 def main() -> None:
@@ -64,16 +69,16 @@ def main() -> None:
     n = sum(1 for _ in records.open(encoding="utf-8"))
     rows = []
     ours_out = args.data / "ours_clusters.jsonl"
-    wall, peak = timed([str(REPO / ".venv" / "bin" / "credithub"), "resolve", "--input", str(records),
-                        "--output", str(ours_out)])
-    rows.append({"matcher": "credithub resolve", "seconds": wall, "peak_mb": peak,
+    wall, cpu, peak = timed([str(REPO / ".venv" / "bin" / "credithub"), "resolve", "--input", str(records),
+                             "--output", str(ours_out)])
+    rows.append({"matcher": "credithub resolve", "seconds": wall, "cpu_s": cpu, "peak_mb": peak,
                  **pair_scores(truth, read_map(ours_out, "entity_id"))})
     if args.splink:
         splink_out = args.data / "splink_clusters.jsonl"
         # Each process's own peak: run Splink after ours, in a fresh child.
-        wall, peak = timed([str(SPLINK_PY), str(REPO / "bench" / "er" / "splink_run.py"), "--input", str(records),
-                            "--output", str(splink_out)])
-        rows.append({"matcher": "Splink 5 (DuckDB)", "seconds": wall, "peak_mb": peak,
+        wall, cpu, peak = timed([str(SPLINK_PY), str(REPO / "bench" / "er" / "splink_run.py"), "--input",
+                                 str(records), "--output", str(splink_out)])
+        rows.append({"matcher": "Splink 5 (DuckDB)", "seconds": wall, "cpu_s": cpu, "peak_mb": peak,
                      **pair_scores(truth, read_map(splink_out, "entity_id"))})
     meta = {"label": args.label or args.data.name, "records": n, "cpus": __import__("os").cpu_count(),
             "machine": platform.machine(), "python": sys.version.split()[0]}
@@ -82,11 +87,13 @@ def main() -> None:
     with out.open("a", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps({**meta, **r}) + "\n")
-    print("| data | records | matcher | precision | recall | F1 | wall s | peak MB |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"(load average at the end: {load})")
+    print("| data | records | matcher | precision | recall | F1 | wall s | CPU s | peak MB |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {meta['label']} | {n:,} | {r['matcher']} | {r['precision']:.4f} | {r['recall']:.4f} | "
-              f"{r['f1']:.4f} | {r['seconds']:.1f} | {r['peak_mb']:.0f} |")
+              f"{r['f1']:.4f} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} |")
 
 
 if __name__ == "__main__":
