@@ -157,6 +157,35 @@ def test_scorecard_dag_runs(dagbag: Any) -> None:
     assert all(s in {"ok", "warning"} for s in status.values()), status  # every feed just landed
 
 
+def test_deadline_callback_evaluates_the_scorecard(dagbag_with_deadlines: Any) -> None:
+    """The DeadlineAlert callback path is importable as stored and evaluates the scorecard."""
+    import importlib
+
+    from sqlalchemy import delete
+
+    from credithub.storage.tables import ScorecardCard
+
+    deadline = dagbag_with_deadlines.get_dag("ingest_tax").deadline
+    deadline = deadline[0] if isinstance(deadline, list) else deadline
+    module, _, name = deadline.callback.path.rpartition(".")
+    callback = getattr(importlib.import_module(module), name)
+    db = Database(Settings().resolved_database_url)
+    with db.session() as s:
+        s.execute(delete(ScorecardCard))
+        # make tax's last delivery 3 days old: the evaluation the callback runs must card it
+        s.execute(
+            SyncBatch.__table__.update()
+            .where(SyncBatch.department == "tax")
+            .values(finished_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
+        )
+    callback(**deadline.callback.kwargs)
+    with db.session() as s:
+        cards = s.execute(select(ScorecardCard.department, ScorecardCard.metric, ScorecardCard.level)).all()
+    db.dispose()
+    assert ("tax", "timeliness", "yellow") in cards
+    assert {c.department for c in cards} == {"tax"}
+
+
 def test_pipeline_dag_runs_everything_and_a_rerun_adds_nothing(dagbag: Any) -> None:
     before = _hub_counts()
     dag_run = _run(dagbag, "credithub_pipeline")
