@@ -1,8 +1,8 @@
-"""A small FastAPI app with the steward routers over a real database holding real validated batches."""
+"""A small FastAPI app with the steward routers over a real database holding real validated batches
+(promoted through the registered connectors' streams)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,34 +13,19 @@ from sqlalchemy import select
 
 from api.errors import install_error_handlers
 from api.steward import pages, routes
-from connectors.sdk.base import Message, Stream
-from credithub.domain import CanonicalRecord, CreditEvent
+from connectors.sdk.base import Stream
 from credithub.pipeline.validate import validate_batch
 from credithub.settings import Settings
 from credithub.stewardship.tokens import add_steward
 from credithub.storage.db import Database
 from credithub.storage.tables import StagedRecord
-from tests.validation.helpers import SpotChecksStream, make_batch, spot_row
-
-
-class TaxRatingsStream(Stream):
-    name = "tax_ratings"
-    fields = {k: k for k in ("record_id", "taxpayer_id", "name", "year", "rating", "updated_at")}
-
-    def read(self, state: Mapping[str, Any] | None) -> Iterator[Message]:
-        return iter(())
-
-    def to_canonical(self, staged: Mapping[str, Any]) -> CanonicalRecord:
-        return CanonicalRecord(department="tax", dataset=self.name, source_record_id=staged["record_id"],
-                               name=staged["name"], uscc=staged["taxpayer_id"],
-                               events=[CreditEvent(event_type="tax_rating", date=f"{int(staged['year']) + 1}-04-01",
-                                                   title=f"纳税信用等级 {staged['rating']}",
-                                                   attributes={"rating": staged["rating"]})])
+from credithub.validation.streams import stream_for
+from tests.validation.helpers import make_batch, spot_row
 
 
 def resolver(department: str, stream: str) -> Stream:
-    return {("quality_supervision", "spot_checks"): SpotChecksStream,
-            ("tax", "tax_ratings"): TaxRatingsStream}[(department, stream)](None)  # type: ignore[arg-type]
+    """The registered connectors' own streams (what production uses)."""
+    return stream_for(department, stream)
 
 
 def tax_row(i: int, **over: Any) -> dict[str, Any]:
@@ -95,7 +80,7 @@ def build_world(db: Database, settings: Settings, *, build_docs: bool = False) -
     install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(pages.router)
-    app.state.settings, app.state.db, app.state.steward_stream_resolver = settings, db, resolver
+    app.state.settings, app.state.db = settings, db  # streams come from the connector registry
     return World(db=db, settings=settings, client=TestClient(app), tokens=tokens, qs_bad=qs_bad,
                  tax_bad=tax_bad, qs_batch=qs_batch, tax_batch=tax_batch)
 

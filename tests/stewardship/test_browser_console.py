@@ -1,0 +1,92 @@
+"""Headless Chromium: a steward signs in, finds a quarantined record, fixes it, releases it at once,
+and the corrected company is then found on the public search page. Everything runs locally."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+from credithub.settings import Settings
+from credithub.storage.db import Database
+from tests.browser.conftest import _free_port, browser  # noqa: F401 - the shared Chromium fixture
+from tests.stewardship.conftest import World, build_world
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def console(sqlite_db: Database, settings: Settings) -> Iterator[tuple[str, World]]:
+    from api.app import create_app
+
+    world = build_world(sqlite_db, settings)
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", world
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_steward_fixes_releases_and_public_search_finds_the_company(console, browser) -> None:  # noqa: F811
+    base, world = console
+    requests: list[str] = []
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+
+    page.goto(base + "/steward")
+    page.wait_for_url("**/steward/login**")
+    page.get_by_label("访问令牌").fill(world.tokens["qs"])
+    with page.expect_navigation():
+        page.locator("#login-submit").click()
+    assert "隔离队列" in page.locator("h1").inner_text()
+
+    page.locator("#f-record").fill("QS-00010")
+    with page.expect_navigation():
+        page.locator("#filter-submit").click()
+    rows = page.locator("#queue-table tbody tr[data-record-id]")
+    assert rows.count() == 1 and "expect_column_values_to_be_valid_org_code" in rows.first.inner_text()
+    with page.expect_navigation():
+        rows.first.locator("a").click()
+
+    assert "组织机构代码" in page.locator("#failures").inner_text()
+    assert "19220382-2" in page.locator("#raw-row").inner_text()
+    # First attempt: still a wrong check digit -> refused with the reason, nothing changes.
+    page.locator("#field-org_code").fill("60003734-2")
+    with page.expect_navigation():
+        page.locator("#fix-submit").click()
+    assert "校验位" in page.locator("#error").inner_text()
+    assert page.locator("#record-status").get_attribute("data-status") == "quarantined"
+    page.locator("#field-org_code").fill("60003734-1")
+    with page.expect_navigation():
+        page.locator("#fix-submit").click()
+    assert page.locator("#record-status").get_attribute("data-status") == "released"
+    with page.expect_navigation():
+        page.locator("#release-now").click()
+    assert "已立即发布" in page.locator("#flash").inner_text()
+
+    page.goto(base + "/")
+    page.get_by_label("企业名称或代码").fill("60003734-1")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    first = page.locator("ol.hits li.hit h3").first
+    assert first.inner_text() == "深圳市测试10科技有限公司"
+
+    for url in requests:
+        parsed = urlparse(url)
+        assert parsed.scheme == "data" or parsed.hostname == "127.0.0.1", url
+    assert not any(re.search(r"cdn|googleapis|unpkg", u) for u in requests)
+    context.close()
