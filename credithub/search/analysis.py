@@ -27,6 +27,9 @@ FUZZY_DISTANCE = 1
 # Shortest name part that gets one-deletion typo keys: below this one edit turns a 2-character
 # trade name into its neighbours'.
 TYPO_MIN_CHARS = 4
+# Longest query analysed: company names stay well under this (the longest registered ones ~50
+# characters); it bounds the number of term clauses a single request can make.
+MAX_QUERY_CHARS = 100
 # Letters people type for look-alike digits in codes (domain primer: "O for 0").
 _LOOKALIKE_DIGITS = str.maketrans({"O": "0", "I": "1"})
 
@@ -188,7 +191,7 @@ class QueryPlan(BaseModel):
 
 
 def analyse_query(q: str) -> QueryPlan:
-    text = q.strip()
+    text = q.strip()[:MAX_QUERY_CHARS]
     if not text:
         return QueryPlan(raw=q)
     folded = fold(text)

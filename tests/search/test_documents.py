@@ -83,3 +83,8 @@ def test_highlight_escapes_and_maps_folded_characters() -> None:
     assert highlight("深圳市華信科技有限公司", analyse_query("华信")) == "深圳市<em>華信</em>科技有限公司"
     assert highlight("A&B<华信>", analyse_query("华信")) == "A&amp;B&lt;<em>华信</em>&gt;"
     assert highlight("深圳市华信科技有限公司", analyse_query("914403001922038216")) is None
+
+
+def test_very_long_query_is_bounded() -> None:
+    plan = analyse_query("华信科技" * 500)
+    assert len(plan.folded) <= 100 and len(plan.bigrams) <= 100 and len(plan.typo_terms) <= 101
