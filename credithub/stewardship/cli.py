@@ -36,6 +36,13 @@ def add(
     if not admin and not department:
         err.print("[red]error:[/red] --department is required (or --admin)")
         raise typer.Exit(2)
+    if not admin:
+        from connectors.registry import load_registry
+
+        known = sorted(load_registry())
+        if department not in known:
+            err.print(f"[red]error:[/red] unknown department {department!r}; known: {', '.join(known)}")
+            raise typer.Exit(2)
     db = _db()
     try:
         info, token = add_steward(db, Settings(), name=name, department=department, admin=admin)

@@ -45,6 +45,8 @@ def test_add_prints_token_once_stores_only_hash_list_and_revoke(tmp_path: Path) 
         assert type(exc).__name__ == "AuthenticationError"
     else:
         raise AssertionError("revoked token still authenticates")
+    unknown = runner.invoke(app, ["add", "--name", "x", "--department", "taxx"], env=env)
+    assert unknown.exit_code == 2 and "unknown department" in unknown.output and "quality_supervision" in unknown.output
     missing = runner.invoke(app, ["add", "--name", "x"], env=env)
     assert missing.exit_code == 2 and "--department" in missing.output
     db.dispose()
