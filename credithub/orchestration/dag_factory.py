@@ -219,11 +219,17 @@ def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
         def scorecard() -> dict[str, Any]:
             return tasks.scorecard()
 
+        @task  # all_success: upstream_failed (so the run fails) when any department failed
+        def all_departments_ok() -> list[str]:
+            return list(departments)
+
         ingests = [ingest.override(task_id=f"ingest_{d}")(d) for d in departments]
         resolved = resolve()
+        done = all_departments_ok()
         for t in ingests:
             t >> resolved
-        publish(profiles(resolved)) >> scorecard()
+            t >> done
+        publish(profiles(resolved)) >> scorecard() >> done
 
     return pipeline()
 
