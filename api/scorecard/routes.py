@@ -78,6 +78,7 @@ def scorecard_page(request: Request) -> HTMLResponse:
         "scorecard.html",
         {
             "report": report,
+            "titles": {d.department: d.title for d in report.departments},
             "status_zh": STATUS_ZH,
             "level_zh": LEVEL_ZH,
             "metric_zh": METRIC_ZH,

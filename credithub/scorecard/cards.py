@@ -89,3 +89,19 @@ def reconcile(
             raised.append(card)
     session.flush()
     return raised, cleared
+
+
+def recent_cards(session: Session, now: dt.datetime, days: int = 30) -> list[ScorecardCard]:
+    """Cards raised by `now` that are still open or were cleared in the last `days` days."""
+    from sqlalchemy import or_
+
+    since = now - dt.timedelta(days=days)
+    stmt = (
+        select(ScorecardCard)
+        .where(
+            ScorecardCard.raised_at <= now,
+            or_(ScorecardCard.cleared_at.is_(None), ScorecardCard.cleared_at >= since),
+        )
+        .order_by(ScorecardCard.raised_at.desc(), ScorecardCard.id.desc())
+    )
+    return list(session.scalars(stmt))

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 
-from credithub.scorecard.cards import card_view, open_cards, reconcile
+from credithub.scorecard.cards import card_view, open_cards, recent_cards, reconcile
 from credithub.scorecard.metrics import DepartmentInfo, as_utc, measure
 from credithub.scorecard.models import LEVEL_RANK, CardView, DepartmentScore, ScorecardReport
 from credithub.scorecard.notify import Notifier, build_notifiers
@@ -87,6 +87,7 @@ def _report(
             month=month_label(now),
             departments=scores,
             ranking=ranking,
+            recent_cards=[card_view(c) for c in recent_cards(s, now) if c.department in catalog],
             raised=[card_view(c) for c in raised_rows],
             cleared=[card_view(c) for c in cleared_rows],
             score_formula=SCORE_FORMULA,

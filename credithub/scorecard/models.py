@@ -78,6 +78,9 @@ class ScorecardReport(BaseModel):
     month: str = Field(description="YYYY-MM of the ranking (month to date).")
     departments: list[DepartmentScore]
     ranking: list[RankingEntry]
+    recent_cards: list[CardView] = Field(
+        default_factory=list, description="Cards open now or cleared in the last 30 days, newest first."
+    )
     raised: list[CardView] = Field(default_factory=list, description="Cards raised by this evaluation.")
     cleared: list[CardView] = Field(default_factory=list, description="Cards cleared by this evaluation.")
     notification_errors: list[str] = Field(default_factory=list)

@@ -48,6 +48,8 @@ def test_json_and_page_show_cards_ranking_and_metrics(sqlite_db: Database, setti
     html = page.text
     assert "部门数据报送记分卡" in html and "月度排名" in html and "黄牌" in html and "数据逾期" in html
     assert re.search(r'id="dept-tax".*?s-yellow', html, re.S)
+    assert "近 30 天的预警与亮牌记录" in html and "未解除" in html
+    assert [c["department"] for c in body["recent_cards"]] == ["tax"] * len(body["recent_cards"])
     # no external assets: nothing is fetched from a CDN
     assert not re.search(r'(src|href)="(https?:)?//', html)
 

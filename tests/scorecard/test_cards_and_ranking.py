@@ -150,8 +150,13 @@ def test_late_feed_and_high_failure_rate_get_warning_yellow_red_and_lose_rank(
     assert late.metrics.quarantine_backlog == 0
     # 60 rows quarantined at T0+1h and 2 at T0-1h, all released at T0+4d: median is 95 h
     assert late.metrics.median_fix_seconds == pytest.approx(95 * 3600)
-    # the month's ranking remembers the cards
+    # the month's ranking remembers the cards, and the history shows when each was raised and cleared
     assert _rank(r5, LATE) == 3
+    history = [c for c in r5.recent_cards if c.department == LATE]
+    assert len(history) == 6 and all(c.cleared_at == fixed_at + H for c in history)
+    assert {(c.metric, c.level) for c in history} == {
+        (m, lvl) for m in ("timeliness", "failure_rate") for lvl in ("warning", "yellow", "red")
+    }
 
 
 def test_view_is_read_only_and_matches_evaluation(sqlite_db: Database, settings: Settings) -> None:
