@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,6 +49,10 @@ def generate(
         raise ConfigError("fault rate must be between 0 and 0.5", field="fault_rate", value=fault_rate)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Files of an earlier sandbox here (other size, or days advanced) would be read as new drops.
+    for department in WRITERS:
+        if (out_dir / department).is_dir():
+            shutil.rmtree(out_dir / department)
     rng = random.Random(seed)
     population = build_population(rng, companies)
     outsiders = build_outsiders(random.Random(f"{seed}:outsiders"), population, max(2, companies // 40))

@@ -80,3 +80,15 @@ def test_next_day_changes_reach_incremental_reads(tmp_path: Path) -> None:
     conn.close()
     assert removed >= 1
     assert advance(out).days_advanced == 2
+
+
+def test_generating_again_replaces_earlier_files(tmp_path: Path) -> None:
+    out = tmp_path / "sbx"
+    generate(out, 40, 1)
+    advance(out)
+    assert (out / "quality_supervision" / "spot_checks_2026-11-02.csv").exists()
+    again = generate(out, 30, 2)
+    assert not (out / "quality_supervision" / "spot_checks_2026-11-02.csv").exists()
+    assert again.days_advanced == 0
+    listed = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.parent != out}
+    assert listed == {f for files in again.paths.values() for f in files}
