@@ -61,3 +61,17 @@ def test_registries_are_per_app_and_db_outage_does_not_break_scrape(tmp_path) ->
     assert "credithub_metrics_db_up 0.0" in text_a
     assert 'route="/x"' in text_a and 'route="/x"' not in text_b
     broken.dispose()
+
+
+def test_install_on_the_real_app(sqlite_db: Database, settings: Settings) -> None:
+    """What the app factory should call: install_metrics(app, settings)."""
+    from api.app import create_app
+
+    app = create_app(settings)
+    install_metrics(app, settings)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        text = client.get("/metrics").text
+    m = _samples(text)
+    assert m[("credithub_metrics_db_up", ())] == 1
+    assert m[("credithub_api_request_duration_seconds_count", (("method", "GET"), ("route", "/healthz"), ("status", "200")))] == 1
