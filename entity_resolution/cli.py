@@ -149,3 +149,7 @@ def _sweep(records, truth) -> None:  # type: ignore[no-untyped-def]
 
 
 app.add_typer(eval_app, name="eval")
+
+
+if __name__ == "__main__":
+    app()

@@ -103,7 +103,7 @@ def uscc_check_char(body: str) -> str:
 
 def is_valid_uscc(value: str) -> bool:
     """`value` is a cleaned 18-character code; bulk resolution calls this millions of times."""
-    if len(value) != 18 or not value[:8].isdigit() or any(c not in _USCC_SET for c in value[8:]):
+    if len(value) != 18 or not value[:8].isdigit() or not _USCC_SET.issuperset(value[8:]):
         return False
     return uscc_check_char(value[:17]) == value[17]
 
@@ -151,7 +151,7 @@ def parse_uscc(raw: str) -> ParsedId | None:
     value = value.replace("O", "0")
     if not value.isascii() or not value.isalnum():
         return None
-    if not value[:8].isdigit() or any(c not in _USCC_SET for c in value[8:]):
+    if not value[:8].isdigit() or not _USCC_SET.issuperset(value[8:]):
         return ParsedId(kind="uscc", raw=raw, value=value, valid=False, reason="统一社会信用代码含非法字符")
     if uscc_check_char(value[:17]) != value[17]:
         return ParsedId(kind="uscc", raw=raw, value=value, valid=False, reason="统一社会信用代码校验位错误")

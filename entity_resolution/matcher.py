@@ -34,7 +34,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from entity_resolution.identifiers import ParsedId, classify_identifier, parse_identifier
+from entity_resolution.identifiers import PARSERS, ParsedId, classify_identifier
 from entity_resolution.names import ParsedName, normalize_name, parse_normalized, place_names
 
 _KEY_RANK = {"uscc": 3, "org": 2, "reg": 1}
@@ -212,12 +212,14 @@ def entity_id_for(seed: str) -> str:
 def _prepare(rec: MatchRecord) -> _Prepared:
     ids: list[ParsedId] = []
     invalid: list[ParsedId] = []
-    for attr, kind in _FIELDS:
-        raw = getattr(rec, attr)
-        if not raw or not str(raw).strip():
+    for raw, kind in ((rec.uscc, "uscc"), (rec.org_code, "org_code"), (rec.reg_no, "reg_no"), (rec.tax_no, "tax_no")):
+        if not raw:
             continue
-        raw = str(raw)
-        labelled = parse_identifier(raw, kind)  # type: ignore[arg-type]
+        if not isinstance(raw, str):
+            raw = str(raw)
+        if not raw.strip():
+            continue
+        labelled = PARSERS[kind](raw)
         if labelled is not None:
             # It has the shape of its column's kind: a failed check is a typo, never another kind by luck
             # (a mistyped 15-digit tax number can pass the registration-number check one time in ten).
@@ -242,6 +244,9 @@ def _prepare(rec: MatchRecord) -> _Prepared:
                 # e.g. an organization code that is not the one inside the record's USCC: keep the stronger.
                 clashes.append((kind, keys[kind], value))
     names: list[_NameInfo] = []
+    if not rec.former_names:  # the common case: one name
+        info = _name_info_raw(rec.name) if rec.name and rec.name.strip() else None
+        return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=[info] if info else [], clashes=clashes)
     seen: set[str] = set()
     for raw_name in ((rec.name,) if rec.name else ()) + tuple(rec.former_names):
         if not raw_name or not raw_name.strip():

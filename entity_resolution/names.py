@@ -142,6 +142,12 @@ def place_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def _place_prefixes() -> frozenset[str]:
+    full, major_short, _ = place_names()
+    return frozenset(n[:2] for n in full | major_short)
+
+
+@lru_cache(maxsize=1)
 def industry_words() -> tuple[str, ...]:
     """Industry words, longest first."""
     text = (Path(__file__).parent / "data" / "industry_words.txt").read_text(encoding="utf-8")
@@ -194,8 +200,11 @@ def _strip_region_prefix(text: str) -> tuple[str, str]:
     """
     full, major_short, _ = place_names()
     industries = _industry_set()[0]
+    prefixes = _place_prefixes()
     regions: list[str] = []
     for _ in range(3):
+        if text[:2] not in prefixes:  # cheap exit: no place name starts like this
+            break
         found = ""
         for length in range(min(9, len(text) - 2), 1, -1):
             head = text[:length]
