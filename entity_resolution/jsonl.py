@@ -8,12 +8,23 @@ Output line: {"source", "record_id", "entity_id"} — one per input line, in inp
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from entity_resolution.matcher import MatcherConfig, MatchRecord, Resolver, _gc_paused
+from entity_resolution.matcher import (
+    MatcherConfig,
+    MatchRecord,
+    PackedRecord,
+    Resolver,
+    _gc_paused,
+    _Prepared,
+    prepare_packed,
+    unpack_prepared,
+)
 
 _OPTIONAL = ("name", "uscc", "reg_no", "org_code", "tax_no", "address", "legal_rep", "established")
 
@@ -24,6 +35,10 @@ class InputError(ValueError):
     def __init__(self, path: Path, line: int, reason: str) -> None:
         self.path, self.line, self.reason = path, line, reason
         super().__init__(f"{path}:{line}: {reason}")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Raised in worker processes: must survive pickling back to the parent.
+        return (InputError, (self.path, self.line, self.reason))
 
 
 class ResolveSummary(BaseModel):
@@ -44,32 +59,88 @@ def record_key(source: str, record_id: str) -> str:
     return f"{source}\x1f{record_id}"
 
 
+def _parse_line(path: Path, lineno: int, line: str) -> MatchRecord | None:
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, lineno, f"not JSON: {exc.msg}") from exc
+    if not isinstance(obj, dict):
+        raise InputError(path, lineno, "a line must be a JSON object")
+    source, record_id = obj.get("source"), obj.get("record_id")
+    if source is None or record_id is None or str(record_id) == "":
+        raise InputError(path, lineno, "fields 'source' and 'record_id' are required")
+    values = {k: _text(obj.get(k)) for k in _OPTIONAL}
+    former = obj.get("former_names") or ()
+    if isinstance(former, str):
+        former = tuple(n for n in former.replace(";", "；").split("；") if n.strip())
+    return MatchRecord(
+        key=record_key(str(source), str(record_id)),
+        former_names=tuple(former),
+        is_register=bool(obj.get("is_register", False)),
+        department=str(source),
+        **values,
+    )
+
+
 def read_records(path: Path) -> Iterator[MatchRecord]:
     """Parse records.jsonl; a malformed line raises InputError naming the line."""
     with path.open("r", encoding="utf-8-sig") as f:
         for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(path, lineno, f"not JSON: {exc.msg}") from exc
-            if not isinstance(obj, dict):
-                raise InputError(path, lineno, "a line must be a JSON object")
-            source, record_id = obj.get("source"), obj.get("record_id")
-            if source is None or record_id is None or str(record_id) == "":
-                raise InputError(path, lineno, "fields 'source' and 'record_id' are required")
-            values = {k: _text(obj.get(k)) for k in _OPTIONAL}
-            former = obj.get("former_names") or ()
-            if isinstance(former, str):
-                former = tuple(n for n in former.replace(";", "；").split("；") if n.strip())
-            yield MatchRecord(
-                key=record_key(str(source), str(record_id)),
-                former_names=tuple(former),
-                is_register=bool(obj.get("is_register", False)),
-                department=str(source),
-                **values,
-            )
+            rec = _parse_line(path, lineno, line)
+            if rec is not None:
+                yield rec
+
+
+def _prepare_chunk(args: tuple[str, int, int, int]) -> list[PackedRecord]:
+    """Worker: parse and prepare the lines in one byte range of the file (runs in a child process)."""
+    path, start, end, first_lineno = args
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read(end - start).decode("utf-8")
+    if start == 0:
+        text = text.removeprefix("\ufeff")
+    # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
+    lines = text.split("\n")
+    with _gc_paused():
+        records = [r for i, line in enumerate(lines) if (r := _parse_line(Path(path), first_lineno + i, line)) is not None]
+        return prepare_packed(records)
+
+
+def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
+    """Byte ranges cut at line ends, with the line number each starts at."""
+    data = path.read_bytes()
+    size = len(data)
+    bounds = [0]
+    for k in range(1, parts):
+        cut = data.find(b"\n", max(bounds[-1], size * k // parts))
+        if cut < 0:
+            break
+        bounds.append(cut + 1)
+    bounds.append(size)
+    out, line = [], 1
+    for a, b in zip(bounds, bounds[1:]):
+        if b > a:
+            out.append((str(path), a, b, line))
+            line += data.count(b"\n", a, b)
+    return out
+
+
+def _prepared_in_parallel(path: Path, workers: int) -> tuple[list[MatchRecord], list[_Prepared]]:
+    # Chunks are cut before the pool forks, so the workers do not inherit the file's bytes.
+    chunks = _chunks(path, workers * 4)
+    name_cache: dict[str, object] = {}
+    prepared: list[_Prepared] = []
+    ctx = multiprocessing.get_context("fork")
+    with _gc_paused(), ctx.Pool(workers) as pool:
+        for packed in pool.imap(_prepare_chunk, chunks):
+            prepared.extend(unpack_prepared(t, name_cache) for t in packed)  # type: ignore[arg-type]
+    return [p.rec for p in prepared], prepared
+
+
+PARALLEL_MIN_BYTES = 8_000_000
+"""Below this input size (~30,000 records) worker start-up costs more than it saves."""
 
 
 def resolve_file(
@@ -77,13 +148,24 @@ def resolve_file(
     output_path: Path,
     config: MatcherConfig | None = None,
     progress: Callable[[str, int], None] | None = None,
+    workers: int | None = None,
 ) -> ResolveSummary:
-    """Resolve records.jsonl into clusters.jsonl; returns counts."""
+    """Resolve records.jsonl into clusters.jsonl; returns counts.
+
+    `workers`: processes that parse and prepare records (default: every CPU for large inputs).
+    The result does not depend on it.
+    """
     import time
 
     started = time.perf_counter()
-    with _gc_paused():
-        records = list(read_records(input_path))
+    if workers is None:
+        workers = (os.cpu_count() or 1) if input_path.stat().st_size >= PARALLEL_MIN_BYTES else 1
+    prepared: list[_Prepared] | None = None
+    if workers > 1:
+        records, prepared = _prepared_in_parallel(input_path, workers)
+    else:
+        with _gc_paused():
+            records = list(read_records(input_path))
     if progress:
         progress("read", len(records))
     seen: set[str] = set()
@@ -93,7 +175,7 @@ def resolve_file(
             r.key = f"{r.key}\x1f#{i}"
         seen.add(r.key)
     resolver = Resolver(config)
-    entity_ids = resolver.resolve_bulk(records)
+    entity_ids = resolver.resolve_bulk(records, prepared)
     if progress:
         progress("resolved", len(records))
     output_path.parent.mkdir(parents=True, exist_ok=True)

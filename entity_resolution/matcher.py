@@ -329,7 +329,7 @@ class Resolver:
             prepared.sort(key=_priority)
             return [self._add_prepared(p) for p in prepared]  # type: ignore[misc]
 
-    def resolve_bulk(self, records: list[MatchRecord]) -> list[str]:
+    def resolve_bulk(self, records: list[MatchRecord], prepared: list[_Prepared] | None = None) -> list[str]:
         """Resolve a large batch into a fresh resolver; returns the entity id of each record, in input order.
 
         Same decisions as `add_many` (identifiers first, then exact names, then typo candidates),
@@ -346,7 +346,7 @@ class Resolver:
             deferred: list[tuple[int, _Prepared]] = []
             self._exact_only = True
             for i in order:
-                p = _prepare(records[i])
+                p = prepared[i] if prepared is not None else _prepare(records[i])
                 d = self._add_prepared(p, defer=not p.rec.is_register)
                 if d is None:
                     deferred.append((i, p))
@@ -871,6 +871,42 @@ class Resolver:
         self.touched.add(survivor.id)
         self.touched.discard(loser.id)
         return survivor.id
+
+
+# ---------------------------------------------------------------- parallel preparation (bulk)
+# Parsing identifiers and names is most of bulk resolution's work and needs no shared state, so
+# `credithub resolve` prepares records in worker processes and ships them back as plain tuples.
+
+PackedRecord = tuple
+
+
+def pack_prepared(p: _Prepared) -> PackedRecord:
+    r = p.rec
+    return (
+        r.key, r.name, r.former_names, r.uscc, r.reg_no, r.org_code, r.tax_no, r.address, r.legal_rep,
+        r.established, r.is_register, r.department,
+        tuple((b.kind, b.raw, b.value, b.valid, b.reason, b.org_code, b.region) for b in p.invalid),
+        tuple(p.keys.items()),
+        tuple((n.key, n.trade, n.industry, n.branch, n.region, n.core_len) for n in p.names),
+        tuple(p.clashes),
+    )
+
+
+def unpack_prepared(t: PackedRecord, name_cache: dict[str, _NameInfo]) -> _Prepared:
+    """Rebuild a prepared record; `name_cache` shares one _NameInfo per distinct name key."""
+    rec = MatchRecord(*t[:12])
+    names = []
+    for n in t[14]:
+        info = name_cache.get(n[0])
+        if info is None:
+            info = name_cache[n[0]] = _NameInfo(*n)
+        names.append(info)
+    return _Prepared(rec=rec, ids=[], invalid=[ParsedId(*b) for b in t[12]], keys=dict(t[13]), names=names,
+                     clashes=list(t[15]))
+
+
+def prepare_packed(records: Iterable[MatchRecord]) -> list[PackedRecord]:
+    return [pack_prepared(_prepare(r)) for r in records]
 
 
 @contextmanager

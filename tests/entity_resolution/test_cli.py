@@ -74,3 +74,30 @@ def test_eval_er_on_the_real_sandbox(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "market_regulation" in result.output and "tax" in result.output
     assert "meets the targets" in result.output
+
+
+def test_parallel_preparation_gives_the_same_clusters(tmp_path: Path) -> None:
+    from entity_resolution import synthetic
+    from entity_resolution.jsonl import resolve_file
+
+    rows, _ = synthetic.records(synthetic.population(400, seed=9), 4.0, seed=10)
+    rows[3]["name"] = "深圳市\u2028华信科技有限公司"  # a line separator inside a JSON string is not a line break
+    src = tmp_path / "records.jsonl"
+    _write(src, rows)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    resolve_file(src, one, workers=1)
+    resolve_file(src, two, workers=2)
+    assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+    assert len(one.read_text(encoding="utf-8").splitlines()) == len(rows)
+
+
+def test_bad_line_is_reported_from_a_worker(tmp_path: Path) -> None:
+    import pytest
+
+    from entity_resolution.jsonl import InputError, resolve_file
+
+    src = tmp_path / "records.jsonl"
+    src.write_text(json.dumps(_row("tax", "1", "x")) + "\n" + json.dumps({"source": "tax"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        resolve_file(src, tmp_path / "o.jsonl", workers=2)
+    assert err.value.line == 2 and "record_id" in err.value.reason
