@@ -18,7 +18,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
-from credithub.errors import SearchBackendError
+from credithub.errors import ConfigError, SearchBackendError
 from credithub.search import queries
 from credithub.search.analysis import analyse_query
 from credithub.search.base import SearchQuery, SearchResult
@@ -45,7 +45,7 @@ class ElasticBackend:
     @classmethod
     def from_settings(cls, settings: Settings) -> ElasticBackend:
         if not settings.es_url:
-            raise SearchBackendError("the Elasticsearch backend needs CREDITHUB_ES_URL", setting="es_url")
+            raise ConfigError("the Elasticsearch backend needs CREDITHUB_ES_URL", setting="es_url")
         auth = None
         if settings.es_username:
             password = settings.es_password.get_secret_value() if settings.es_password else ""

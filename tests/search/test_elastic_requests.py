@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from credithub.errors import SearchBackendError
+from credithub.errors import ConfigError, SearchBackendError
 from credithub.search.base import SearchFilters, SearchQuery
 from credithub.search.elastic import ElasticBackend
 from credithub.search.embedded import EmbeddedBackend
@@ -38,7 +38,7 @@ def test_factory_picks_backend_from_settings(tmp_path: Any) -> None:
     assert isinstance(embedded, EmbeddedBackend) and embedded.index_dir == tmp_path / "index"
     es = open_backend(Settings(var_dir=tmp_path, es_url="http://127.0.0.1:9"))
     assert isinstance(es, ElasticBackend) and es.alias == "credithub-profiles"
-    with pytest.raises(SearchBackendError):
+    with pytest.raises(ConfigError, match="CREDITHUB_ES_URL"):
         open_backend(Settings(var_dir=tmp_path, search_backend="elasticsearch", es_url=None))
 
 
