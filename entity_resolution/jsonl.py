@@ -103,8 +103,9 @@ def _prepare_chunk(args: tuple[str, int, int, int]) -> list[PackedRecord]:
         text = text.removeprefix("\ufeff")
     # split("\n"), not splitlines(): U+2028 and friends may sit inside JSON strings.
     lines = text.split("\n")
+    where = Path(path)
     with _gc_paused():
-        records = [r for i, line in enumerate(lines) if (r := _parse_line(Path(path), first_lineno + i, line)) is not None]
+        records = [r for i, line in enumerate(lines) if (r := _parse_line(where, first_lineno + i, line)) is not None]
         return prepare_packed(records)
 
 

@@ -260,8 +260,13 @@ def _split_org_form(text: str) -> tuple[str, str, str]:
     return _strip_second_form(text[:-neg_start]), canonical, text[end:]
 
 
+_FORM_LAST_CHARS = frozenset(form[-1] for form, _ in ORG_FORMS if len(form) >= 2)
+
+
 def _strip_second_form(before: str) -> str:
     """华信投资合伙企业(有限合伙): a second form word in front of the form belongs to the form too."""
+    if not before or before[-1] not in _FORM_LAST_CHARS:
+        return before
     for form, _ in ORG_FORMS:
         if len(form) >= 2 and before.endswith(form) and len(before) > len(form) + 1:
             return before[: -len(form)]
