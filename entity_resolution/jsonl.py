@@ -8,6 +8,7 @@ Output line: {"source", "record_id", "entity_id"} — one per input line, in inp
 from __future__ import annotations
 
 import json
+import marshal
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -93,7 +94,7 @@ def read_records(path: Path) -> Iterator[MatchRecord]:
                 yield rec
 
 
-def _prepare_chunk(args: tuple[str, int, int, int]) -> list[PackedRecord]:
+def _prepare_chunk(args: tuple[str, int, int, int]) -> bytes:
     """Worker: parse and prepare the lines in one byte range of the file (runs in a child process)."""
     path, start, end, first_lineno = args
     with open(path, "rb") as f:
@@ -106,7 +107,8 @@ def _prepare_chunk(args: tuple[str, int, int, int]) -> list[PackedRecord]:
     where = Path(path)
     with _gc_paused():
         records = [r for i, line in enumerate(lines) if (r := _parse_line(where, first_lineno + i, line)) is not None]
-        return prepare_packed(records)
+        # marshal, not pickle: the packed tuples hold only str/bool/None/int and marshal is ~3x faster.
+        return marshal.dumps(prepare_packed(records))
 
 
 def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
@@ -135,8 +137,8 @@ def _prepared_in_parallel(path: Path, workers: int) -> tuple[list[MatchRecord], 
     prepared: list[_Prepared] = []
     ctx = multiprocessing.get_context("fork")
     with _gc_paused(), ctx.Pool(workers) as pool:
-        for packed in pool.imap(_prepare_chunk, chunks):
-            prepared.extend(unpack_prepared(t, name_cache) for t in packed)  # type: ignore[arg-type]
+        for blob in pool.imap(_prepare_chunk, chunks):
+            prepared.extend(unpack_prepared(t, name_cache) for t in marshal.loads(blob))  # type: ignore[arg-type]
     return [p.rec for p in prepared], prepared
 
 
@@ -180,11 +182,16 @@ def resolve_file(
     if progress:
         progress("resolved", len(records))
     output_path.parent.mkdir(parents=True, exist_ok=True)
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    sources: dict[str, str] = {}  # few distinct sources: encode each once
     with output_path.open("w", encoding="utf-8") as out:
         buf: list[str] = []
         for r, eid in zip(records, entity_ids, strict=True):
             source, rid = r.key.split("\x1f")[:2]
-            buf.append(json.dumps({"source": source, "record_id": rid, "entity_id": eid}, ensure_ascii=False))
+            src = sources.get(source)
+            if src is None:
+                src = sources[source] = dumps(source)
+            buf.append(f'{{"source": {src}, "record_id": {dumps(rid)}, "entity_id": "{eid}"}}')
             if len(buf) >= 10000:
                 out.write("\n".join(buf) + "\n")
                 buf.clear()

@@ -295,7 +295,7 @@ class Resolver:
         self.flags: list[Flag] = []
         self.merges: list[tuple[str, str]] = []  # (loser, survivor)
         self.touched: set[str] = set()
-        self._id_index: dict[str, str] = {}
+        self._id_index: dict[str, dict[str, str]] = {"uscc": {}, "org": {}, "reg": {}}  # kind -> value -> entity
         self._name_index: dict[str, dict[str, None]] = {}  # name key -> entity ids (ordered set)
         self._parsed_keys: dict[str, _NameInfo] = {}
         self._deletion_index: dict[str, list[str]] = {}
@@ -342,11 +342,13 @@ class Resolver:
         self._index_deletions = False
         out: list[str] = [""] * len(records)
         with _gc_paused():
-            order = sorted(range(len(records)), key=lambda i: _priority_of(records[i]))
+            if prepared is None:
+                prepared = [_prepare(r) for r in records]
+            order = sorted(range(len(records)), key=lambda i: _priority(prepared[i]))  # type: ignore[index]
             deferred: list[tuple[int, _Prepared]] = []
             self._exact_only = True
             for i in order:
-                p = prepared[i] if prepared is not None else _prepare(records[i])
+                p = prepared[i]
                 d = self._add_prepared(p, defer=not p.rec.is_register)
                 if d is None:
                     deferred.append((i, p))
@@ -484,7 +486,7 @@ class Resolver:
             self._link(p, ent)
             decision = Decision(rec.key, ent.id, "new", None)
         # Steward "same" judgments: two compatible entities merge; otherwise the record goes to its partner.
-        for partner in sorted(self._must.get(rec.key, ())):
+        for partner in sorted(self._must.get(rec.key, ())) if self._must else ():
             if partner in self.record_entity and rec.key in self.record_entity:
                 other, mine = self.entity_of(partner), self.entity_of(rec.key)
                 if other == mine:
@@ -501,8 +503,9 @@ class Resolver:
 
     def _match_identifiers(self, p: _Prepared) -> Decision | None:
         hits: list[tuple[int, str, str]] = []  # (rank, key, entity id)
+        index = self._id_index
         for kind, value in p.keys.items():
-            eid = self._id_index.get(f"{kind}:{value}")
+            eid = index[kind].get(value)
             if eid is None:
                 continue
             eid = self.resolve(eid)
@@ -803,10 +806,12 @@ class Resolver:
                 if have != value:
                     continue  # a judgment put a record with another identifier here: it is no key of this entity
                 ent.strength = max(ent.strength, _KEY_RANK[kind])
-                idx_key = f"{kind}:{value}"
-                current = self._id_index.get(idx_key)
-                if current is None or self.entities.get(self.resolve(current), ent).keys.get(kind) != value:
-                    self._id_index[idx_key] = ent.id
+                by_value = self._id_index[kind]
+                current = by_value.get(value)
+                if current is None or (
+                    current != ent.id and self.entities.get(self.resolve(current), ent).keys.get(kind) != value
+                ):
+                    by_value[value] = ent.id
         # Names from the register or from identifier-backed records are primary; others are aliases.
         weight = 1.0 if (rec.is_register or (p.keys and not ent.names)) else self.config.alias_weight
         for i, parsed in enumerate(p.names):
@@ -854,7 +859,7 @@ class Resolver:
             survivor.records.extend(loser.records)
         for kind, value in loser.keys.items():
             survivor.keys.setdefault(kind, value)
-            self._id_index[f"{kind}:{value}"] = survivor.id
+            self._id_index[kind][value] = survivor.id
         for nk, w in loser.names.items():
             if survivor.names.get(nk, 0.0) < w:
                 survivor.names[nk] = w
@@ -881,10 +886,10 @@ PackedRecord = tuple
 
 
 def pack_prepared(p: _Prepared) -> PackedRecord:
+    """Only what matching needs after preparation: the raw codes and former names are already parsed."""
     r = p.rec
     return (
-        r.key, r.name, r.former_names, r.uscc, r.reg_no, r.org_code, r.tax_no, r.address, r.legal_rep,
-        r.established, r.is_register, r.department,
+        r.key, r.name, r.address, r.legal_rep, r.established, r.is_register, r.department,
         tuple((b.kind, b.raw, b.value, b.valid, b.reason, b.org_code, b.region) for b in p.invalid),
         tuple(p.keys.items()),
         tuple((n.key, n.trade, n.industry, n.branch, n.region, n.core_len) for n in p.names),
@@ -894,15 +899,16 @@ def pack_prepared(p: _Prepared) -> PackedRecord:
 
 def unpack_prepared(t: PackedRecord, name_cache: dict[str, _NameInfo]) -> _Prepared:
     """Rebuild a prepared record; `name_cache` shares one _NameInfo per distinct name key."""
-    rec = MatchRecord(*t[:12])
+    rec = MatchRecord(key=t[0], name=t[1], address=t[2], legal_rep=t[3], established=t[4], is_register=t[5],
+                      department=t[6])
     names = []
-    for n in t[14]:
+    for n in t[9]:
         info = name_cache.get(n[0])
         if info is None:
             info = name_cache[n[0]] = _NameInfo(*n)
         names.append(info)
-    return _Prepared(rec=rec, ids=[], invalid=[ParsedId(*b) for b in t[12]], keys=dict(t[13]), names=names,
-                     clashes=list(t[15]))
+    return _Prepared(rec=rec, ids=[], invalid=[ParsedId(*b) for b in t[7]], keys=dict(t[8]), names=names,
+                     clashes=list(t[10]))
 
 
 def prepare_packed(records: Iterable[MatchRecord]) -> list[PackedRecord]:
