@@ -58,26 +58,6 @@ def _warm_analysis() -> None:
     analyse_query("19220382-1")
 
 
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routers written by other teams; included when their module exists yet."""
-    import importlib
-
-    for module_name, in_schema in (
-        ("api.steward.routes", True),
-        ("api.steward.pages", False),
-        ("api.scorecard.routes", True),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # Only the module itself may be missing; an ImportError inside it is a real bug.
-            if exc.name != module_name:
-                raise
-            log.info("optional router %s not present", module_name)
-            continue
-        app.include_router(module.router, include_in_schema=in_schema)
-
-
 def create_app(settings: Settings | None = None, *, backend: SearchBackend | None = None) -> FastAPI:
     """Build the whole app from `settings`; `backend` overrides the configured search backend."""
     settings = settings or Settings()
@@ -119,11 +99,18 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
     from api.public.pages import router as pages_router
     from api.public.reconcile import router as reconcile_router
     from api.public.routes import router as public_router
+    from api.scorecard import routes as scorecard_routes
+    from api.steward import pages as steward_pages
+    from api.steward import routes as steward_routes
+    from credithub.observability.metrics import install_metrics
 
     app.include_router(public_router)
     app.include_router(reconcile_router)
     app.include_router(pages_router)
-    _include_optional_routers(app)
+    app.include_router(steward_routes.router)
+    app.include_router(steward_pages.router, include_in_schema=False)
+    app.include_router(scorecard_routes.router)
+    install_metrics(app, settings, db=db)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # Outermost first: CORS must also decorate 429 answers, so it wraps the limiter.

@@ -16,7 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CREDITHUB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CREDITHUB_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     var_dir: Path = Field(REPO_ROOT / "var", description="Working directory for the embedded defaults.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; SQLite file under var/ when unset.")

@@ -14,7 +14,9 @@ from rich.table import Table
 
 from connectors.cli import app as connectors_app
 from credithub.errors import CreditHubError
+from credithub.observability.logs import configure_logging
 from credithub.sandbox.cli import app as sandbox_app
+from credithub.scorecard.cli import app as scorecard_app
 from credithub.settings import Settings
 from credithub.stewardship.cli import app as stewards_app
 from entity_resolution.cli import eval_app, resolve_command
@@ -28,6 +30,7 @@ app = typer.Typer(
 app.add_typer(connectors_app, name="connectors", help="List, check, sync, test and scaffold department connectors.")
 app.add_typer(sandbox_app, name="sandbox", help="Generate and serve sandbox department sources.")
 app.add_typer(stewards_app, name="stewards", help="Manage data steward tokens.")
+app.add_typer(scorecard_app, name="scorecard", help="Evaluate and show the department scorecard.")
 app.add_typer(eval_app, name="eval", help="Evaluate pipeline quality on sandbox ground truth.")
 app.command("resolve", help="Resolve records.jsonl into entity clusters (standalone, no database).")(resolve_command)
 
@@ -133,7 +136,8 @@ def show_config() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
+    settings = Settings()
+    configure_logging(settings.log_json, level=logging.WARNING)
     app()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from credithub.observability.logs import log_context
 from credithub.pipeline.profiles import build_profiles
 from credithub.pipeline.publish import publish_profiles
 from credithub.pipeline.resolve import resolve_pending
@@ -70,7 +71,9 @@ def ingest_department(db: Database, settings: Settings, connector: Any, *, full:
     errors = [f"{r.stream}: {r.error}" for r in outcome.syncs if r.error]
     for report in outcome.syncs:
         if report.rows_new or report.status in {"landed", "failed"}:
-            outcome.validations.append(validate_batch(db, settings, report.batch_id).model_dump(mode="json"))
+            with log_context(department=connector.name, batch=report.batch_id, stage="validate"):
+                validated = validate_batch(db, settings, report.batch_id)
+            outcome.validations.append(validated.model_dump(mode="json"))
     outcome.error = "; ".join(errors) or None
     return outcome
 

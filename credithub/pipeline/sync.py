@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Connector, SchemaDrift, SourceFault, SourceRow, StateCheckpoint, Stream
 from credithub.hashing import content_hash
+from credithub.observability.logs import log_context
 from credithub.storage.db import Database
 from credithub.storage.tables import ConnectorState, RawRecord, StagedRecord, SyncBatch, utcnow
 
@@ -212,6 +213,14 @@ def sync_stream(db: Database, connector: Connector, stream: str, *, full: bool =
     """
     stream_obj = connector.stream(stream)
     batch, state = _start_batch(db, connector.name, stream, full)
+    with log_context(department=connector.name, batch=batch.id, stream=stream, stage="sync"):
+        return _read_and_land(db, connector, stream_obj, batch, state)
+
+
+def _read_and_land(
+    db: Database, connector: Connector, stream_obj: Stream, batch: SyncBatch, state: dict[str, Any] | None
+) -> SyncReport:
+    stream = stream_obj.name
     lander = _Lander(db, batch, stream_obj)
     drift: list[dict[str, Any]] = []
     try:
