@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 # The matcher (pypinyin, OpenCC, word lists) is imported inside the commands: `credithub --help`
@@ -82,7 +88,11 @@ def eval_er(
                                            "(entity_resolution.synthetic; no connectors needed).")] = 0,
 ) -> None:
     """Pairwise precision, recall and F1 of entity resolution on sandbox ground truth."""
-    from entity_resolution.evaluate import evaluate_records, read_sandbox_records, read_truth
+    from entity_resolution.evaluate import (
+        evaluate_records,
+        read_sandbox_records,
+        read_truth,
+    )
 
     with _progress() as progress:
         task = progress.add_task("preparing", total=None)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from operator import mul
 from typing import Literal
 
-from dataclasses import asdict, dataclass
 from stdnum.iso7064 import mod_11_10 as _mod_11_10
 
 IdentifierKind = Literal["uscc", "org_code", "reg_no", "tax_no"]

@@ -19,7 +19,6 @@ from pydantic import BaseModel
 from entity_resolution.matcher import (
     MatcherConfig,
     MatchRecord,
-    PackedRecord,
     Resolver,
     _gc_paused,
     _Prepared,
@@ -123,7 +122,7 @@ def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
         bounds.append(cut + 1)
     bounds.append(size)
     out, line = [], 1
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in zip(bounds, bounds[1:], strict=False):
         if b > a:
             out.append((str(path), a, b, line))
             line += data.count(b"\n", a, b)

@@ -35,10 +35,14 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from entity_resolution.identifiers import PARSERS, ParsedId, classify_identifier
-from entity_resolution.names import ParsedName, normalize_name, parse_normalized, place_names
+from entity_resolution.names import (
+    ParsedName,
+    normalize_name,
+    parse_normalized,
+    place_names,
+)
 
 _KEY_RANK = {"uscc": 3, "org": 2, "reg": 1}
-_FIELDS = (("uscc", "uscc"), ("org_code", "org_code"), ("reg_no", "reg_no"), ("tax_no", "tax_no"))
 
 
 # ---------------------------------------------------------------- inputs and outputs
@@ -195,10 +199,6 @@ def _name_info(normalized: str) -> _NameInfo | None:
 @lru_cache(maxsize=65536)
 def _char_pinyin(ch: str) -> str:
     return lazy_pinyin(ch)[0]
-
-
-def pinyin_key(key: str) -> str:
-    return " ".join(_char_pinyin(c) for c in key)
 
 
 def _deletions(key: str) -> list[str]:
@@ -930,14 +930,6 @@ def _gc_paused() -> Iterator[None]:
 
 def _strength(p: _Prepared) -> int:
     return max((_KEY_RANK[k] for k in p.keys), default=0)
-
-
-def _priority_of(rec: MatchRecord) -> tuple[int, int, str]:
-    """Cheap priority from the raw fields (bulk mode sorts before parsing)."""
-    if rec.is_register:
-        return (0, 0, rec.key)
-    n = sum(1 for v in (rec.uscc, rec.org_code, rec.tax_no, rec.reg_no) if v)
-    return (1 if rec.uscc else 2 if n else 3, -n, rec.key)
 
 
 def _priority(p: _Prepared) -> tuple[int, int, str]:

@@ -23,8 +23,20 @@ from sqlalchemy.orm import Session
 
 from credithub.settings import Settings
 from credithub.storage.db import Database
-from credithub.storage.tables import CanonicalRecordRow, Entity, EntityLink, MatchJudgment, ResolutionFlag
-from entity_resolution.matcher import Decision, Judgments, MatcherConfig, MatchRecord, Resolver
+from credithub.storage.tables import (
+    CanonicalRecordRow,
+    Entity,
+    EntityLink,
+    MatchJudgment,
+    ResolutionFlag,
+)
+from entity_resolution.matcher import (
+    Decision,
+    Judgments,
+    MatcherConfig,
+    MatchRecord,
+    Resolver,
+)
 
 FLAG_REASONS_ZH = {
     "invalid_identifier": "证照号码未通过校验，未用于企业归并（仅作为证据保留）",

@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from entity_resolution.matcher import Judgments, Resolver, entity_id_for, resolve_records
+from entity_resolution.matcher import (
+    Judgments,
+    Resolver,
+    entity_id_for,
+    resolve_records,
+)
 from tests.entity_resolution.conftest import rec, uscc
 
 HUAXIN = "深圳市华信科技有限公司"
