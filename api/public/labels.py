@@ -1,6 +1,10 @@
-"""Chinese labels for the web pages (department keys, field names, flags, statuses)."""
+"""Chinese labels for the web pages (department keys, field names, flags, statuses, event details)."""
 
 from __future__ import annotations
+
+from functools import lru_cache
+
+from connectors.registry import load_registry
 
 DEPARTMENTS_ZH = {
     "market_regulation": "市场监督管理局",
@@ -61,5 +65,73 @@ TAX_RATINGS = ("A", "B", "M", "C", "D")
 DISTRICTS = ("福田区", "罗湖区", "南山区", "盐田区", "宝安区", "龙岗区", "龙华区", "坪山区", "光明区", "大鹏新区", "深汕特别合作区")
 
 
+@lru_cache(maxsize=1)
+def _registered_titles() -> tuple[tuple[str, str], ...]:
+    # The connectors' own titles are the truth for registered departments (third-party ones included).
+    return tuple((name, cls.title) for name, cls in load_registry().items())
+
+
 def department_zh(key: str) -> str:
-    return DEPARTMENTS_ZH.get(key, key)
+    return dict(_registered_titles()).get(key) or DEPARTMENTS_ZH.get(key, key)
+
+
+# Keys of CreditEvent.attributes written by the department connectors. An unknown key is shown
+# as it is rather than hidden, so a new connector's facts never silently vanish from the page.
+ATTRIBUTE_LABELS: dict[str, str] = {
+    "amount": "金额（元）",
+    "area_m2": "面积（平方米）",
+    "authority": "决定机关",
+    "basis_doc": "执行依据文号",
+    "batch": "批次",
+    "business_type": "业务类型",
+    "case_nature": "案件性质",
+    "case_no": "案号/文书号",
+    "cause": "原因",
+    "cert_no": "证书编号",
+    "commitment_type": "承诺类型",
+    "conduct": "不良行为",
+    "court": "执行法院",
+    "current_amount": "本期欠缴金额（元）",
+    "customs_code": "海关编码",
+    "disrupt_type": "失信情形",
+    "employees": "从业人数",
+    "facts": "主要违法事实",
+    "finance_chief": "财务负责人",
+    "grade": "等级",
+    "insurance_type": "险种",
+    "issue": "发现问题",
+    "issuer": "发布机关",
+    "items": "事项",
+    "licence_no": "许可证编号",
+    "list_name": "名单名称",
+    "location": "地点",
+    "matter": "事项",
+    "months": "月数",
+    "original_department": "原决定部门",
+    "original_record": "原记录",
+    "parcel_no": "宗地编号",
+    "penalty": "处罚内容",
+    "points": "计分",
+    "product": "产品",
+    "project": "项目",
+    "published": "发布日期",
+    "qualification": "资质",
+    "rating": "等级",
+    "reason": "事由",
+    "removal_reason": "移出原因",
+    "result": "结果",
+    "revenue": "营业收入（万元）",
+    "scope": "范围",
+    "since_month": "起始月份",
+    "size_class": "企业规模",
+    "status": "状态",
+    "tax_type": "税种",
+    "unit_account": "单位账号",
+    "violation": "违法行为",
+    "workers": "涉及人数",
+    "year": "年度",
+}
+
+
+def attribute_label(key: str) -> str:
+    return ATTRIBUTE_LABELS.get(key, key)

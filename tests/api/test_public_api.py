@@ -250,3 +250,10 @@ def test_highlight_is_escaped() -> None:
 
     assert str(safe_highlight("<em>华为</em>&lt;script&gt;", "x")) == "<em>华为</em>&lt;script&gt;"
     assert str(safe_highlight(None, "<b>x</b>")) == "&lt;b&gt;x&lt;/b&gt;"
+
+
+def test_company_page_labels_event_details_in_chinese(client: TestClient) -> None:
+    html = client.get("/companies/E1", headers={"accept": "text/html"}).text
+    # E1's seeded spot check carries product/result; the page shows them under Chinese labels.
+    assert "<dt>产品</dt>" in html and "<dt>结果</dt>" in html
+    assert "<dt>product</dt>" not in html and "<dt>result</dt>" not in html
