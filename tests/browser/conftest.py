@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -30,10 +31,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, in a thread."""
-    app, _ = published_app(tmp_path_factory.mktemp("browser"))
+@contextlib.contextmanager
+def serve_in_thread(app: object) -> Iterator[str]:
+    """Run `app` under uvicorn on a free loopback port in a thread; yields its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -43,9 +43,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a thread."""
+    app, _ = published_app(tmp_path_factory.mktemp("browser"))
+    with serve_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

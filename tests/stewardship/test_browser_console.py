@@ -4,17 +4,14 @@ and the corrected company is then found on the public search page. Everything ru
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from credithub.settings import Settings
 from credithub.storage.db import Database
-from tests.browser.conftest import _free_port, browser  # noqa: F401 - the shared Chromium fixture
+from tests.browser.conftest import browser, serve_in_thread  # noqa: F401 - the shared Chromium fixture
 from tests.stewardship.conftest import World, build_world
 
 pytestmark = pytest.mark.browser
@@ -25,19 +22,8 @@ def console(sqlite_db: Database, settings: Settings) -> Iterator[tuple[str, Worl
     from api.app import create_app
 
     world = build_world(sqlite_db, settings)
-    app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url, world
 
 
 def test_steward_fixes_releases_and_public_search_finds_the_company(console, browser) -> None:  # noqa: F811
