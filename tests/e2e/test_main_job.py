@@ -143,3 +143,29 @@ def test_api_answers_search_and_profile(job: tuple[Settings, list[dict]], tmp_pa
         assert rec["name"] in p.text
         page = client.get("/", params={"q": rec["name"]})
         assert page.status_code == 200 and "lang=\"zh-CN\"" in page.text
+
+
+def test_main_job_on_postgresql_twice_duplicates_nothing(
+    pg_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Production's database: the same job, twice, adds nothing the second time."""
+    from credithub.storage.tables import Base
+
+    db = Database(pg_server_url)
+    db.migrate()
+    with db.engine.begin() as conn:  # the session database may hold other tests' rows
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    db.dispose()
+    settings = Settings(
+        var_dir=tmp_path_factory.mktemp("e2e-pg") / "var",
+        database_url=pg_server_url,
+        search_backend="embedded",
+        es_url=None,
+        sandbox_companies=40,
+    )
+    assert not run_pipeline(settings).failed_departments
+    first = _counts(settings)
+    assert not run_pipeline(settings).failed_departments
+    assert _counts(settings) == first
+    assert first["profiles"] >= 40
