@@ -44,6 +44,9 @@ def resolve_command(
                                         "legal_rep, established}.", exists=True, dir_okay=False, readable=True)],
     output: Annotated[Path, typer.Option("--output", "-o", help="clusters.jsonl to write: "
                                          "{source, record_id, entity_id} per input line.", dir_okay=False)],
+    workers: Annotated[int | None, typer.Option(help="Processes that parse records (default: every CPU for "
+                                                "inputs over 8 MB; the result is the same for any number).",
+                                                min=1)] = None,
 ) -> None:
     """Resolve records.jsonl into clusters.jsonl (no database or server needed)."""
     from entity_resolution.jsonl import InputError, resolve_file
@@ -52,7 +55,7 @@ def resolve_command(
         task = progress.add_task("reading records", total=None)
         try:
             summary = resolve_file(
-                input, output,
+                input, output, workers=workers,
                 progress=lambda stage, n: progress.update(task, description=f"{stage}: {n:,} records"),
             )
         except InputError as exc:

@@ -140,6 +140,7 @@ class _Prepared:
     keys: dict[str, str]  # kind -> value  (uscc / org / reg)
     names: list[_NameInfo]  # primary first, then former names
     clashes: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, kept, ignored)
+    address_key: str | None = None  # normalized address, computed once (in the worker for bulk runs)
 
 
 @dataclass(slots=True)
@@ -219,19 +220,8 @@ def _prepare(rec: MatchRecord) -> _Prepared:
             raw = str(raw)
         if not raw.strip():
             continue
-        labelled = PARSERS[kind](raw)
-        if labelled is not None:
-            # It has the shape of its column's kind: a failed check is a typo, never another kind by luck
-            # (a mistyped 15-digit tax number can pass the registration-number check one time in ten).
-            (ids if labelled.valid else invalid).append(labelled)
-            continue
-        # Another shape: departments put codes in the wrong column (a USCC in a tax-number field).
-        readings = classify_identifier(raw)
-        other = next((p for p in readings if p.valid), None)
-        if other is not None:
-            ids.append(other)
-        else:
-            invalid.append(readings[0] if readings else _unparseable(raw, kind))
+        parsed = _read_identifier(raw, kind)
+        (ids if parsed.valid else invalid).append(parsed)
     keys: dict[str, str] = {}
     if len(ids) > 1:
         ids.sort(key=lambda p: _KIND_ORDER[p.kind])
@@ -243,10 +233,12 @@ def _prepare(rec: MatchRecord) -> _Prepared:
             elif keys[kind] != value:
                 # e.g. an organization code that is not the one inside the record's USCC: keep the stronger.
                 clashes.append((kind, keys[kind], value))
+    address_key = _address_key(rec.address) if rec.address else None
     names: list[_NameInfo] = []
     if not rec.former_names:  # the common case: one name
         info = _name_info_raw(rec.name) if rec.name and rec.name.strip() else None
-        return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=[info] if info else [], clashes=clashes)
+        return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=[info] if info else [], clashes=clashes,
+                         address_key=address_key)
     seen: set[str] = set()
     for raw_name in ((rec.name,) if rec.name else ()) + tuple(rec.former_names):
         if not raw_name or not raw_name.strip():
@@ -257,7 +249,30 @@ def _prepare(rec: MatchRecord) -> _Prepared:
         if info.key not in seen:
             seen.add(info.key)
             names.append(info)
-    return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=names, clashes=clashes)
+    return _Prepared(rec=rec, ids=ids, invalid=invalid, keys=keys, names=names, clashes=clashes,
+                     address_key=address_key)
+
+
+@lru_cache(maxsize=65536)
+def _address_key(address: str) -> str:
+    """Departments copy the register's address: many records share one spelling."""
+    return normalize_name(address)
+
+
+@lru_cache(maxsize=262144)
+def _read_identifier(raw: str, kind: str) -> ParsedId:
+    """The reading of one code in one column (cached: a company's code recurs in every department)."""
+    labelled = PARSERS[kind](raw)
+    if labelled is not None:
+        # It has the shape of its column's kind: a failed check is a typo, never another kind by luck
+        # (a mistyped 15-digit tax number can pass the registration-number check one time in ten).
+        return labelled
+    # Another shape: departments put codes in the wrong column (a USCC in a tax-number field).
+    readings = classify_identifier(raw)
+    other = next((p for p in readings if p.valid), None)
+    if other is not None:
+        return other
+    return readings[0] if readings else _unparseable(raw, kind)
 
 
 def _unparseable(raw: str, kind: str) -> ParsedId:
@@ -344,7 +359,9 @@ class Resolver:
         with _gc_paused():
             if prepared is None:
                 prepared = [_prepare(r) for r in records]
-            order = sorted(range(len(records)), key=lambda i: _priority(prepared[i]))  # type: ignore[index]
+            priorities = [_priority(p) for p in prepared]
+            order = sorted(range(len(records)), key=priorities.__getitem__)
+            del priorities
             deferred: list[tuple[int, _Prepared]] = []
             self._exact_only = True
             for i in order:
@@ -504,17 +521,20 @@ class Resolver:
     def _match_identifiers(self, p: _Prepared) -> Decision | None:
         hits: list[tuple[int, str, str]] = []  # (rank, key, entity id)
         index = self._id_index
+        redirects, entities = self.redirects, self.entities
         for kind, value in p.keys.items():
             eid = index[kind].get(value)
             if eid is None:
                 continue
-            eid = self.resolve(eid)
-            if self.entities[eid].keys.get(kind) != value:
+            if eid in redirects:
+                eid = self.resolve(eid)
+            if entities[eid].keys.get(kind) != value:
                 continue  # stale index entry (entity rebuilt after a detach)
             hits.append((_KEY_RANK[kind], f"{kind}:{value}", eid))
         if not hits:
             return None
-        hits.sort(key=lambda h: -h[0])
+        if len(hits) > 1:
+            hits.sort(key=lambda h: -h[0])
         target = hits[0][2]
         rec = p.rec
         conflict = False
@@ -568,7 +588,10 @@ class Resolver:
         """
         for parsed in p.names[:1]:
             nk = parsed.key
-            for eid in list(self._name_index.get(nk, ())):
+            bucket = self._name_index.get(nk)
+            if not bucket or (len(bucket) == 1 and survivor in bucket):
+                continue  # the common case: only this entity has the name
+            for eid in list(bucket):
                 eid = self.resolve(eid)
                 if eid == survivor:
                     continue
@@ -729,8 +752,8 @@ class Resolver:
                 bonus += cfg.legal_rep_bonus
         if rec.established and ent.established:
             bonus += cfg.established_bonus if rec.established in ent.established else -cfg.established_penalty
-        if rec.address and ent.addresses:
-            addr = normalize_name(rec.address)
+        addr = p.address_key
+        if addr is not None and ent.addresses:
             if any(fuzz.ratio(addr, a) >= 90 for a in ent.addresses):
                 bonus += cfg.address_bonus
         return bonus
@@ -795,9 +818,10 @@ class Resolver:
             self.touched.add(ent.id)
         if rec.is_register:
             ent.register_records += 1
-        cannot = self._cannot.get(rec.key)
-        if cannot:
-            ent.cannot |= cannot
+        if self._cannot:
+            cannot = self._cannot.get(rec.key)
+            if cannot:
+                ent.cannot |= cannot
         if ent.pinned:
             return
         if index_keys:
@@ -805,7 +829,9 @@ class Resolver:
                 have = ent.keys.setdefault(kind, value)
                 if have != value:
                     continue  # a judgment put a record with another identifier here: it is no key of this entity
-                ent.strength = max(ent.strength, _KEY_RANK[kind])
+                rank = _KEY_RANK[kind]
+                if rank > ent.strength:
+                    ent.strength = rank
                 by_value = self._id_index[kind]
                 current = by_value.get(value)
                 if current is None or (
@@ -820,8 +846,8 @@ class Resolver:
             ent.legal_reps.add(rec.legal_rep.strip())
         if rec.established:
             ent.established.add(rec.established)
-        if rec.address and len(ent.addresses) < 4:
-            addr = normalize_name(rec.address)
+        addr = p.address_key
+        if addr is not None and len(ent.addresses) < 4:
             if addr not in ent.addresses:
                 ent.addresses.append(addr)
 
@@ -886,10 +912,11 @@ PackedRecord = tuple
 
 
 def pack_prepared(p: _Prepared) -> PackedRecord:
-    """Only what matching needs after preparation: the raw codes and former names are already parsed."""
+    """Only what matching needs after preparation: the raw codes and former names are already parsed,
+    and the address travels normalized (the parent never needs the raw spelling)."""
     r = p.rec
     return (
-        r.key, r.name, r.address, r.legal_rep, r.established, r.is_register, r.department,
+        r.key, r.name, p.address_key, r.legal_rep, r.established, r.is_register, r.department,
         tuple((b.kind, b.raw, b.value, b.valid, b.reason, b.org_code, b.region) for b in p.invalid),
         tuple(p.keys.items()),
         tuple((n.key, n.trade, n.industry, n.branch, n.region, n.core_len) for n in p.names),
@@ -897,18 +924,26 @@ def pack_prepared(p: _Prepared) -> PackedRecord:
     )
 
 
-def unpack_prepared(t: PackedRecord, name_cache: dict[str, _NameInfo]) -> _Prepared:
-    """Rebuild a prepared record; `name_cache` shares one _NameInfo per distinct name key."""
+def unpack_prepared(t: PackedRecord, name_cache: dict[tuple, _NameInfo]) -> _Prepared:
+    """Rebuild a prepared record; `name_cache` shares one _NameInfo per distinct parse.
+
+    Keyed by the whole parse, not the name key: two spellings with one key can differ in region
+    (the region penalty reads it), and the one-process path keeps them apart too."""
     rec = MatchRecord(key=t[0], name=t[1], address=t[2], legal_rep=t[3], established=t[4], is_register=t[5],
                       department=t[6])
     names = []
     for n in t[9]:
-        info = name_cache.get(n[0])
+        info = name_cache.get(n)
         if info is None:
-            info = name_cache[n[0]] = _NameInfo(*n)
+            info = name_cache[n] = _NameInfo(*n)
         names.append(info)
-    return _Prepared(rec=rec, ids=[], invalid=[ParsedId(*b) for b in t[7]], keys=dict(t[8]), names=names,
-                     clashes=list(t[10]))
+    # Only read after this point (never appended to): the empty cases share one tuple instead of
+    # building two million empty lists.
+    return _Prepared(rec=rec, ids=_NONE, invalid=[ParsedId(*b) for b in t[7]] if t[7] else _NONE,  # type: ignore[arg-type]
+                     keys=dict(t[8]), names=names, clashes=t[10], address_key=t[2])  # type: ignore[arg-type]
+
+
+_NONE: tuple = ()
 
 
 def prepare_packed(records: Iterable[MatchRecord]) -> list[PackedRecord]:
