@@ -11,6 +11,7 @@ import json
 import marshal
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -177,13 +178,23 @@ def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork when this process has one thread (fastest: the workers inherit the imported matcher);
+    forkserver otherwise, because a fork taken while another thread holds a lock (a server thread,
+    a progress-bar refresher, Airflow's API loop) can leave the child blocked forever on it."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["entity_resolution.jsonl"])
+    return ctx
+
+
 def _prepared_in_parallel(path: Path, workers: int) -> tuple[list[MatchRecord], list[_Prepared]]:
     # Chunks are cut before the pool forks, so the workers do not inherit the file's bytes.
     chunks = _chunks(path, workers * 4)
     name_cache: dict[tuple, object] = {}
     prepared: list[_Prepared] = []
-    ctx = multiprocessing.get_context("fork")
-    with _gc_paused(), ctx.Pool(workers) as pool:
+    with _gc_paused(), _pool_context().Pool(workers) as pool:
         for blob in pool.imap(_prepare_chunk, chunks):
             prepared.extend(unpack_prepared(t, name_cache) for t in marshal.loads(blob))  # type: ignore[arg-type]
     return [p.rec for p in prepared], prepared

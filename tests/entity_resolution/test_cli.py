@@ -91,6 +91,36 @@ def test_parallel_preparation_gives_the_same_clusters(tmp_path: Path) -> None:
     assert len(one.read_text(encoding="utf-8").splitlines()) == len(rows)
 
 
+def test_parallel_preparation_with_other_threads_alive_uses_forkserver(tmp_path: Path) -> None:
+    # Forking while another thread holds a lock hung CI for good; with threads alive the pool must
+    # start from a clean forkserver, and the clusters must not change.
+    import threading
+
+    from entity_resolution import synthetic
+    from entity_resolution.jsonl import _pool_context, resolve_file
+
+    rows, _ = synthetic.records(synthetic.population(150, seed=3), 3.0, seed=4)
+    src = tmp_path / "records.jsonl"
+    _write(src, rows)
+    held, stop = threading.Lock(), threading.Event()
+
+    def hold() -> None:
+        with held:
+            stop.wait(60)
+
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    try:
+        assert _pool_context().get_start_method() == "forkserver"
+        one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+        resolve_file(src, one, workers=1)
+        resolve_file(src, two, workers=2)
+        assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+    finally:
+        stop.set()
+        t.join()
+
+
 def test_bad_line_is_reported_from_a_worker(tmp_path: Path) -> None:
     import pytest
 
