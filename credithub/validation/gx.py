@@ -19,6 +19,11 @@ def import_gx() -> ModuleType:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
+    import tqdm
+
+    # GX's progress bars start tqdm's monitor thread; a live extra thread makes forking the
+    # validation workers unsafe (credithub.validation.parallel refuses to), and we never show them.
+    tqdm.tqdm.monitor_interval = 0
 
     # Custom expectation types must be registered before any suite is read from JSON.
     import credithub.validation.custom_expectations  # noqa: F401

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,9 @@ def run_suite_parallel(suite: Any, frame: pd.DataFrame, *, key: str, workers: in
     """run_suite over `workers` hash partitions of `frame` (by `key`) when worthwhile and safe."""
     workers = workers if workers is not None else len(os.sched_getaffinity(0))
     if workers < 2 or len(frame) < min_rows or key not in frame.columns or not partition_safe(suite, key) \
-            or "fork" not in mp.get_all_start_methods():
+            or "fork" not in mp.get_all_start_methods() or threading.active_count() > 1:
+        # A fork taken while another thread holds a lock can hang the child forever; with other
+        # threads alive (a server, Airflow's in-process API loop) validate in this process instead.
         return run_suite(suite, frame)
     keys = frame[key].to_numpy(dtype=object)
     hashes = pd.util.hash_array(np.where(pd.isna(keys), "", keys).astype(object), categorize=False)

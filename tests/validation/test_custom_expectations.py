@@ -143,10 +143,13 @@ def test_vectorised_checks_agree_with_entity_resolution_parsers() -> None:
         assert 0 < sum(got) < len(got)
 
 
-def test_parallel_partitions_give_the_same_failures_as_one_process(tmp_path) -> None:
+def compare_parallel_with_one_process(var_dir: str) -> None:
+    """Runs in a fresh single-threaded interpreter, where the forked partitions are really used."""
+    import threading
+
     from credithub.validation.parallel import partition_safe, run_suite_parallel
 
-    settings = Settings(var_dir=tmp_path)
+    settings = Settings(var_dir=var_dir)
     suite = load_suite(settings.expectations_dir, "quality_supervision", "spot_checks")
     assert partition_safe(suite, "record_id") and not partition_safe(suite, "org_code")
     rows = []
@@ -157,11 +160,46 @@ def test_parallel_partitions_give_the_same_failures_as_one_process(tmp_path) -> 
                      "updated_at": "2025-01-02"})
     frame = build_frame(rows, list(rows[0]))
     one = run_suite(suite, frame.copy())
+    assert threading.active_count() == 1, "the fork path needs a single-threaded process"
     two = run_suite_parallel(suite, frame.copy(), key="record_id", workers=2, min_rows=1)
     assert one.failed_rows > 200
     assert two.row_failures == one.row_failures
     assert {(s.expectation, s.column): s.unexpected_count for s in two.stats} == \
         {(s.expectation, s.column): s.unexpected_count for s in one.stats}
+
+
+def test_parallel_partitions_give_the_same_failures_as_one_process(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = ("from tests.validation.test_custom_expectations import compare_parallel_with_one_process as c; "
+            f"c({str(tmp_path)!r}); print('same')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "GX_ANALYTICS_ENABLED": "False"})
+    assert done.returncode == 0 and done.stdout.strip().endswith("same"), done.stderr[-3000:]
+
+
+def test_parallel_validation_stays_in_process_when_other_threads_run(tmp_path) -> None:
+    import threading
+
+    from credithub.validation.parallel import run_suite_parallel
+
+    suite = load_suite(Settings(var_dir=tmp_path).expectations_dir, "quality_supervision", "spot_checks")
+    rows = [{"record_id": f"R{i}", "org_code": "19220382-1", "name": "深圳市某某有限公司", "product": "灯具",
+             "check_date": "2025-01-01", "result": "合格", "issue": None, "updated_at": "2025-01-02"}
+            for i in range(50)]
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, args=(60,), daemon=True)
+    t.start()
+    try:
+        import multiprocessing as mp
+
+        before = mp.active_children()
+        out = run_suite_parallel(suite, build_frame(rows, list(rows[0])), key="record_id", workers=2, min_rows=1)
+        assert out.evaluated == 50 and mp.active_children() == before
+    finally:
+        stop.set()
+        t.join()
 
 
 def test_build_frame_blanks_become_null_and_non_text_columns_survive() -> None:
