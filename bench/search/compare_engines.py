@@ -29,7 +29,7 @@ import tantivy
 from bench.search.synth import companies, profile, variants
 from credithub.search.analysis import QueryPlan, analyse_query
 from credithub.search.documents import profile_document
-from credithub.search.ranking import Candidate, rerank
+from credithub.search.ranking import Candidate, MatchData, rerank
 
 WINDOW = 100
 KINDS = ("exact", "typo", "traditional", "region_dropped", "region_bracketed", "trade_name")
@@ -79,7 +79,8 @@ class TantivyEngine:
             should.append((O.Should, Q.const_score_query(Q.term_set_query(s, "typo_keys", plan.typo_terms), 60.0)))
         searcher = self.index.searcher()
         result = searcher.search(Q.boolean_query(should), limit=WINDOW)
-        return [Candidate(json.loads(searcher.doc(a).get_first("src")), score) for score, a in result.hits]
+        return [Candidate(MatchData.from_source(d), score, d)
+                for score, a in result.hits for d in [json.loads(searcher.doc(a).get_first("src"))]]
 
 
 class Fts5Engine:
@@ -109,7 +110,7 @@ class Fts5Engine:
             rows = self.db.execute(
                 "SELECT s.doc, 1.0 FROM name_fts JOIN src s ON s.rowid = name_fts.rowid WHERE name_fts.names LIKE ? LIMIT ?",
                 (f"%{text}%", WINDOW)).fetchall()
-        return [Candidate(json.loads(doc), score) for doc, score in rows]
+        return [Candidate(MatchData.from_source(d), score, d) for doc, score in rows for d in [json.loads(doc)]]
 
 
 def _pct(values: list[float], p: float) -> float:

@@ -33,7 +33,7 @@ BATCH = 1000
 
 class PublishReport(BaseModel):
     full: bool = Field(description="True when the whole index was rebuilt.")
-    reason: str = Field(description="Why this kind of publish: requested, first, new_date, policy_changed, no_index, changed.")
+    reason: str = Field(description="Why this kind of publish: requested, first, new_date, policy_changed, no_index, index_outdated, changed.")
     today: dt.date
     upserted: int = 0
     deleted: int = 0
@@ -159,6 +159,8 @@ def publish_profiles(
             reason = "first"
         elif backend.live_version() is None:
             reason = "no_index"
+        elif backend.needs_rebuild():
+            reason = "index_outdated"
         elif last.date != today.isoformat():
             reason = "new_date"
         elif last.policy_version != policy.version:

@@ -74,6 +74,10 @@ class SearchBackend(Protocol):
     def live_version(self) -> str | None:
         """Version of the index currently served (None before the first build)."""
 
+    def needs_rebuild(self) -> bool:
+        """True when the live index was written in a layout this release cannot search or update
+        (an index built by an older CreditHub); publishing then rebuilds it in full."""
+
     def count(self) -> int: ...
 
     def close(self) -> None: ...

@@ -14,7 +14,7 @@ from credithub.search.analysis import fold, identifier_keys, pinyin_initials, st
 from credithub.search.base import FLAGS
 
 # Bumped whenever the document shape changes, so a rebuild is known to be needed.
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
 
 
 def _unique(values: list[str | None]) -> list[str]:
@@ -23,7 +23,9 @@ def _unique(values: list[str | None]) -> list[str]:
 
 def _variants(names: list[str]) -> dict[str, list[str]]:
     full = _unique([fold(n) for n in names])
-    return {"full": full, "core": _unique([strip_region(f) for f in full])}
+    core = _unique([strip_region(f) for f in full])
+    # Parsed once here rather than for every candidate of every search (ranking compares them).
+    return {"full": full, "core": core, "bare": _unique([strip_form(c) for c in core])}
 
 
 def profile_document(profile: Profile) -> dict[str, Any]:
@@ -40,7 +42,7 @@ def profile_document(profile: Profile) -> dict[str, Any]:
     }
     all_full = _unique([v for cat in variants.values() for v in cat["full"]])
     trades = _unique([trade_name(f) for f in all_full])
-    variants["trade_name"] = {"full": trades, "core": trades}
+    variants["trade_name"] = {"full": trades, "core": trades, "bare": _unique([strip_form(t) for t in trades])}
 
     ids = _unique(
         identifier_keys("uscc", ident.uscc)

@@ -22,7 +22,7 @@ from credithub.errors import ConfigError, SearchBackendError
 from credithub.search import queries
 from credithub.search.analysis import analyse_query
 from credithub.search.base import SearchQuery, SearchResult
-from credithub.search.ranking import Candidate, assemble, fetch_limit
+from credithub.search.ranking import Candidate, MatchData, assemble, fetch_limit
 from credithub.settings import Settings
 
 BULK_CHUNK_SIZE = 500
@@ -168,8 +168,14 @@ class ElasticBackend:
         except NotFoundError:
             return SearchResult(total=0, page=query.page, size=query.size, hits=[])
         hits = response.body["hits"]
-        candidates = [Candidate(h["_source"], float(h.get("_score") or 0.0)) for h in hits["hits"]]
+        candidates = [Candidate(MatchData.from_source(h["_source"]), float(h.get("_score") or 0.0), h["_source"])
+                      for h in hits["hits"]]
         return assemble(plan, query, candidates, int(hits["total"]["value"]))
+
+    def needs_rebuild(self) -> bool:
+        # Name variants are stored, not indexed (enabled: false), and ranking derives what older
+        # documents lack, so documents of every DOCUMENT_VERSION so far stay searchable.
+        return False
 
     def count(self) -> int:
         try:

@@ -30,7 +30,7 @@ import tantivy
 from credithub.errors import SearchBackendError
 from credithub.search.analysis import QueryPlan, analyse_query
 from credithub.search.base import SearchQuery, SearchResult
-from credithub.search.ranking import RESCORE_WINDOW, Candidate, assemble, fetch_limit, page_slice, uses_rescoring
+from credithub.search.ranking import Candidate, MatchData, assemble, fetch_limit
 
 LIVE_FILE = "LIVE"
 LOCK_FILE = "write.lock"
@@ -49,8 +49,9 @@ WRITE_LOCK_TIMEOUT_S = 60.0
 
 KEYWORD_FIELDS = ("entity_id", "ids", "name_keys", "trade_names", "typo_keys", "pinyin", "district", "status", "industry",
                   "tax_rating", "customs_grade", "environment_rating", "flags")
-# Matching-only fields are indexed but not stored: every hit decodes its stored JSON.
-INDEX_ONLY_FIELDS = frozenset({"names", "name_keys", "typo_keys"})
+# Matching-only fields are indexed but not stored. Re-scoring reads the compact "_match" field
+# (ranking.MatchData); the display JSON in "_source" is decoded only for the hits on the page.
+INDEX_ONLY_FIELDS = frozenset({"names", "name_keys", "typo_keys", "variants"})
 SORT_FIELDS = {"name": "name_sort", "established": "established", "capital": "registered_capital"}
 # Engine-side boosts only decide which candidates reach the Python re-scoring window:
 # identifiers first, then exact and one-typo names (fuzzy scores are constant, so the
@@ -71,6 +72,7 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("established", indexed=True, fast=True)
     sb.add_float_field("registered_capital", indexed=True, fast=True)
     sb.add_bytes_field("_source", stored=True)
+    sb.add_bytes_field("_match", stored=True)
     return sb.build()
 
 
@@ -101,7 +103,12 @@ def _to_tantivy(doc: dict[str, Any]) -> tantivy.Document:
         out.add_float("registered_capital", float(capital))
     stored = {k: v for k, v in doc.items() if k not in INDEX_ONLY_FIELDS}
     out.add_bytes("_source", json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode())
+    out.add_bytes("_match", MatchData.from_source(doc).encode())
     return out
+
+
+def _load_source(candidate: Candidate) -> dict[str, Any]:
+    return json.loads(candidate.ref.get_first("_source"))
 
 
 def _new_version_name() -> str:
@@ -295,6 +302,17 @@ class EmbeddedBackend:
         query = tantivy.Query.term_query(self._schema, "entity_id", entity_id)
         return index.searcher().search(query, limit=1, count=True).count > 0
 
+    def needs_rebuild(self) -> bool:
+        version = self.live_version()
+        if version is None:
+            return False
+        try:
+            self._open(version)
+        except ValueError as exc:
+            # tantivy refuses to open an index whose schema differs (e.g. built before "_match").
+            return "schema does not match" in str(exc)
+        return False
+
     # ---- reading ----------------------------------------------------------------
     def count(self) -> int:
         index = self._reader()
@@ -328,16 +346,12 @@ class EmbeddedBackend:
             result = searcher.search(tq, **kwargs)
         except ValueError as exc:
             raise SearchBackendError("embedded search failed", q=query.q, reason=str(exc)) from exc
-        # Sources are decoded only where needed: the re-scoring window and the requested page.
-        needed = set(page_slice(query)) | set(range(RESCORE_WINDOW)) if uses_rescoring(plan, query) else None
-        candidates = [
-            Candidate(
-                json.loads(searcher.doc(address).get_first("_source")) if needed is None or i in needed else {},
-                float(key) if not order_field else 0.0,
-            )
-            for i, (key, address) in enumerate(result.hits)
-        ]
-        return assemble(plan, query, candidates, result.count or 0)
+        candidates = []
+        for key, address in result.hits:
+            stored = searcher.doc(address)
+            candidates.append(Candidate(MatchData.decode(stored.get_first("_match")),
+                                        float(key) if not order_field else 0.0, stored))
+        return assemble(plan, query, candidates, result.count or 0, _load_source)
 
     @staticmethod
     def _order(plan: QueryPlan, query: SearchQuery) -> tuple[str | None, tantivy.Order]:

@@ -8,9 +8,12 @@ Python with rapidfuzz against the folded name variants stored in each document.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 from credithub.search.analysis import QueryPlan, bigrams, fold_with_offsets, strip_form
 from credithub.search.base import SearchHit, SearchQuery, SearchResult
@@ -28,9 +31,64 @@ PINYIN_SCORE = 70.0
 CATEGORY_WEIGHTS = {"name": 1.0, "other_name": 0.97, "former_name": 0.95, "trade_name": 0.9}
 
 
+_CATEGORIES = tuple(CATEGORY_WEIGHTS)
+# Which query string each kind of stored variant is compared with: full name ↔ folded query,
+# region-stripped core ↔ query core, core without its form ↔ query core without its form.
+_KINDS = ("full", "core", "bare")
+_SEP_PART, _SEP_ENTRY, _SEP_ITEM = "\x1d", "\x1e", "\x1f"
+_WEIGHT_OF = {str(i): (CATEGORY_WEIGHTS[c], c) for i, c in enumerate(_CATEGORIES)}
+
+
+class MatchData(NamedTuple):
+    """What re-scoring needs from one document, and nothing else: decoding the whole stored
+    document for each of the ~100 candidates of a name search cost more than the search itself."""
+
+    entity_id: str
+    ids: tuple[str, ...]
+    pinyin: tuple[str, ...]
+    # "<category index><kind index><text>", in CATEGORY_WEIGHTS order so ties go to the earlier
+    # category; kept as one string each so decoding is a single split.
+    entries: tuple[str, ...]
+
+    @classmethod
+    def from_source(cls, source: dict[str, Any]) -> MatchData:
+        variants = source.get("variants") or {}
+        entries: list[str] = []
+        for c, category in enumerate(_CATEGORIES):
+            v = variants.get(category) or {}
+            core = v.get("core", [])
+            # Documents older than DOCUMENT_VERSION 2 carry no "bare" list: derive it.
+            bare = v["bare"] if "bare" in v else [strip_form(x) for x in core]
+            for k, values in enumerate((v.get("full", []), core, bare)):
+                entries.extend(f"{c}{k}{text}" for text in values if text)
+        return cls(source.get("entity_id", ""), tuple(source.get("ids") or ()),
+                   tuple(source.get("pinyin") or ()), tuple(entries))
+
+    def encode(self) -> bytes:
+        return _SEP_PART.join((self.entity_id, _SEP_ITEM.join(self.ids), _SEP_ITEM.join(self.pinyin),
+                               _SEP_ENTRY.join(self.entries))).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> MatchData:
+        entity_id, ids, pinyin, entries = data.decode().split(_SEP_PART)
+        return cls(entity_id, tuple(ids.split(_SEP_ITEM)) if ids else (),
+                   tuple(pinyin.split(_SEP_ITEM)) if pinyin else (),
+                   tuple(entries.split(_SEP_ENTRY)) if entries else ())
+
+
 class Candidate(NamedTuple):
-    source: dict[str, Any]
+    match: MatchData
     engine_score: float
+    # How the backend gets the display document for a hit on the page (a dict, or an engine handle).
+    ref: Any
+
+
+SourceLoader = Callable[[Candidate], dict[str, Any]]
+
+
+def source_itself(candidate: Candidate) -> dict[str, Any]:
+    """Loader for engines that return the whole document with each candidate (Elasticsearch)."""
+    return candidate.ref
 
 
 class Scored(NamedTuple):
@@ -39,31 +97,45 @@ class Scored(NamedTuple):
     matched: str | None
 
 
-def _similarity(plan: QueryPlan, full: list[str], core: list[str]) -> float:
-    best = 0.0
-    q_core_bare = strip_form(plan.core)
-    for value in full:
-        best = max(best, fuzz.ratio(plan.folded, value))
-    for value in core:
-        best = max(best, fuzz.ratio(plan.core, value), fuzz.ratio(q_core_bare, strip_form(value)))
-    return best
+def _query_strings(plan: QueryPlan) -> tuple[str, str, str]:
+    return plan.folded, plan.core, strip_form(plan.core)
 
 
-def match_score(plan: QueryPlan, source: dict[str, Any]) -> tuple[float, str | None]:
-    """Score 0–100 for names (weighted by category), higher for identifiers; plus what matched."""
-    if plan.identifiers and not set(plan.identifiers).isdisjoint(source.get("ids", ())):
+def _pick(plan: QueryPlan, data: MatchData, scores: list[float], offset: int) -> tuple[float, str | None]:
+    """Best weighted name score of one candidate from its slice of `scores`, then identifiers and pinyin."""
+    if plan.identifiers and not set(plan.identifiers).isdisjoint(data.ids):
         return IDENTIFIER_SCORE, "identifier"
     best, matched = 0.0, None
-    if plan.wants_names:
-        variants = source.get("variants") or {}
-        for category, weight in CATEGORY_WEIGHTS.items():
-            v = variants.get(category) or {}
-            score = weight * _similarity(plan, v.get("full", []), v.get("core", []))
-            if score > best:
-                best, matched = score, category
-    if plan.pinyin and plan.pinyin in source.get("pinyin", ()) and PINYIN_SCORE > best:
+    for i, entry in enumerate(data.entries):
+        weight, category = _WEIGHT_OF[entry[0]]
+        score = weight * scores[offset + i]
+        if score > best:
+            best, matched = score, category
+    if plan.pinyin and plan.pinyin in data.pinyin and PINYIN_SCORE > best:
         best, matched = PINYIN_SCORE, "pinyin"
     return round(best, 3), matched
+
+
+def match_scores(plan: QueryPlan, batch: list[MatchData]) -> list[tuple[float, str | None]]:
+    """match_score for many candidates with one call into rapidfuzz for all their name variants."""
+    pairs_q: list[str] = []
+    pairs_v: list[str] = []
+    if plan.wants_names:
+        queries = dict(zip("012", _query_strings(plan), strict=True))
+        pairs_q = [queries[entry[1]] for data in batch for entry in data.entries]
+        pairs_v = [entry[2:] for data in batch for entry in data.entries]
+    scores = cpdist(pairs_q, pairs_v, scorer=fuzz.ratio, dtype=np.float64).tolist() if pairs_q else []
+    out: list[tuple[float, str | None]] = []
+    offset = 0
+    for data in batch:
+        out.append(_pick(plan, data, scores, offset) if scores else _pick(plan, data._replace(entries=()), [], 0))
+        offset += len(data.entries) if scores else 0
+    return out
+
+
+def match_score(plan: QueryPlan, data: MatchData) -> tuple[float, str | None]:
+    """Score 0–100 for names (weighted by category), higher for identifiers; plus what matched."""
+    return match_scores(plan, [data])[0]
 
 
 def highlight(name: str, plan: QueryPlan) -> str | None:
@@ -101,19 +173,18 @@ def page_slice(query: SearchQuery) -> range:
 
 
 def rerank(plan: QueryPlan, candidates: list[Candidate]) -> list[Scored]:
-    """Re-score the top window and order it; the tail keeps the engine's order
-    (tail candidates off the requested page may carry an empty source)."""
-    window = [Scored(c, *match_score(plan, c.source)) for c in candidates[:RESCORE_WINDOW]]
-    window.sort(key=lambda s: (-s.score, -s.candidate.engine_score, s.candidate.source.get("entity_id", "")))
+    """Re-score the top window and order it; the tail keeps the engine's order."""
+    window = candidates[:RESCORE_WINDOW]
+    scored = [Scored(c, *sm) for c, sm in zip(window, match_scores(plan, [c.match for c in window]), strict=True)]
+    scored.sort(key=lambda s: (-s.score, -s.candidate.engine_score, s.candidate.match.entity_id))
     tail = [Scored(c, 0.0, None) for c in candidates[RESCORE_WINDOW:]]
-    return window + tail
+    return scored + tail
 
 
-def to_hit(plan: QueryPlan, scored: Scored) -> SearchHit:
-    src = scored.candidate.source
+def to_hit(plan: QueryPlan, scored: Scored, src: dict[str, Any]) -> SearchHit:
     score, matched = scored.score, scored.matched
     if matched is None and not plan.is_empty:
-        score, matched = match_score(plan, src)
+        score, matched = match_score(plan, scored.candidate.match)
     name = src.get("name") or ""
     return SearchHit(
         entity_id=src["entity_id"],
@@ -145,8 +216,10 @@ def fetch_limit(plan: QueryPlan, query: SearchQuery) -> tuple[int, int]:
     return end - query.size, query.size
 
 
-def assemble(plan: QueryPlan, query: SearchQuery, candidates: list[Candidate], total: int) -> SearchResult:
-    """Turn engine candidates (as fetched per `fetch_limit`) into the requested page."""
+def assemble(plan: QueryPlan, query: SearchQuery, candidates: list[Candidate], total: int,
+             load: SourceLoader = source_itself) -> SearchResult:
+    """Turn engine candidates (as fetched per `fetch_limit`) into the requested page; `load`
+    gives the display document of a hit, called only for the hits on the page."""
     if (query.page - 1) * query.size >= MAX_RESULT_WINDOW:
         page: list[Scored] = []
     elif uses_rescoring(plan, query):
@@ -155,4 +228,5 @@ def assemble(plan: QueryPlan, query: SearchQuery, candidates: list[Candidate], t
         page = ordered[start : start + query.size]
     else:
         page = [Scored(c, 0.0, None) for c in candidates]
-    return SearchResult(total=total, page=query.page, size=query.size, hits=[to_hit(plan, s) for s in page])
+    return SearchResult(total=total, page=query.page, size=query.size,
+                        hits=[to_hit(plan, s, load(s.candidate)) for s in page])

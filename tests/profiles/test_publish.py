@@ -83,3 +83,24 @@ def test_new_day_triggers_full_republish(sqlite_db: Database, settings: Settings
         s.add(AuditLog(actor=last.actor, action=PUBLISH_ACTION, after={**(last.after or {}), "date": "2000-01-01"}))
     report = publish_profiles(sqlite_db, settings, backend)
     assert report.full and report.reason == "new_date" and report.upserted == 1
+
+
+def test_index_from_an_older_release_is_rebuilt_in_full(sqlite_db: Database, settings: Settings) -> None:
+    import tantivy
+
+    from credithub.search.embedded import LIVE_FILE
+
+    seed_huawei(sqlite_db, local_today(settings))
+    build_profiles(sqlite_db, settings)
+    backend = _backend(settings)
+    publish_profiles(sqlite_db, settings, backend)
+    # What an older release left behind: a live index in another schema.
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("entity_id", stored=True, tokenizer_name="raw")
+    stale = settings.index_dir / "v-20200101T000000000000Z"
+    stale.mkdir()
+    tantivy.Index(old.build(), path=str(stale))
+    (settings.index_dir / LIVE_FILE).write_text(stale.name)
+    report = publish_profiles(sqlite_db, settings, _backend(settings))
+    assert report.full and report.reason == "index_outdated" and report.upserted == 1
+    assert _backend(settings).search(SearchQuery(q="华为技术")).hits[0].entity_id == "E1"

@@ -24,7 +24,8 @@ def test_document_names_are_folded_and_split() -> None:
                      other=["深圳腾龙精密制造有限公司"])
     doc = profile_document(p)
     assert doc["name"] == "腾龙精密制造（深圳）有限責任公司"  # display keeps the registered spelling
-    assert doc["variants"]["name"] == {"full": ["腾龙精密制造(深圳)有限公司"], "core": ["腾龙精密制造有限公司"]}
+    assert doc["variants"]["name"] == {"full": ["腾龙精密制造(深圳)有限公司"], "core": ["腾龙精密制造有限公司"],
+                                       "bare": ["腾龙精密制造"]}
     assert doc["variants"]["former_name"]["full"] == ["深圳市腾龙五金有限公司"]
     assert doc["variants"]["other_name"]["core"] == ["腾龙精密制造有限公司"]
     assert doc["trade_names"] == ["腾龙"]
