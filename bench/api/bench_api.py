@@ -357,10 +357,15 @@ def main() -> None:
     ap.add_argument("--rate", type=float, nargs="+", default=[300.0], help="open-loop requests per second")
     ap.add_argument("--match-names", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=None, help="write the JSON result here")
+    ap.add_argument("--setup-only", action="store_true",
+                    help="write the database and publish the index, then stop (load phases reuse them later)")
     args = ap.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
 
     settings, sampled, timings = setup(args.work_dir, args.profiles)
+    if args.setup_only:
+        print(json.dumps({"profiles": args.profiles, "setup": timings}))
+        return
     mix = request_mix(sampled, 5000)
     paths = [p for _, p in mix]
     rng = random.Random(9)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_today
@@ -62,13 +62,18 @@ def _document(data: dict[str, Any], policy: DisclosurePolicy, today: dt.date) ->
 
 
 def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
-    for entity_id, digest in pairs:
-        # Guarded by content_hash: a profile rebuilt meanwhile stays unpublished.
-        session.execute(
-            update(ProfileRow)
-            .where(ProfileRow.entity_id == entity_id, ProfileRow.content_hash == digest)
-            .values(published_hash=digest)
-        )
+    if not pairs:
+        return
+    table = ProfileRow.__table__
+    # Guarded by content_hash: a profile rebuilt meanwhile stays unpublished. One executemany:
+    # building an UPDATE per profile cost a sixth of a full publish.
+    stmt = (
+        update(table)
+        .where(table.c.entity_id == bindparam("p_entity_id"), table.c.content_hash == bindparam("p_digest"))
+        .values(published_hash=bindparam("p_digest"))
+    )
+    for start in range(0, len(pairs), BATCH):
+        session.execute(stmt, [{"p_entity_id": e, "p_digest": d} for e, d in pairs[start : start + BATCH]])
 
 
 def _active_rows(session: Session) -> Iterator[tuple[str, str, dict[str, Any]]]:
