@@ -33,9 +33,9 @@ app = typer.Typer(help="Entity resolution: group records of the same company.", 
 eval_app = typer.Typer(help="Evaluate pipeline quality on sandbox ground truth.", no_args_is_help=True)
 
 
-def _progress() -> Progress:
+def _progress(*, auto_refresh: bool = True) -> Progress:
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+                    console=console, transient=True, auto_refresh=auto_refresh)
 
 
 def resolve_command(
@@ -51,13 +51,18 @@ def resolve_command(
     """Resolve records.jsonl into clusters.jsonl (no database or server needed)."""
     from entity_resolution.jsonl import InputError, resolve_file
 
-    with _progress() as progress:
+    # No refresh thread: the parsing workers are forked from this process, and forking beside a
+    # live thread is what can hang a child (entity_resolution.jsonl falls back to a slower
+    # forkserver then). The bar is redrawn at each step the resolver reports instead.
+    with _progress(auto_refresh=False) as progress:
         task = progress.add_task("reading records", total=None)
+
+        def step(stage: str, n: int) -> None:
+            progress.update(task, description=f"{stage}: {n:,} records")
+            progress.refresh()
+
         try:
-            summary = resolve_file(
-                input, output, workers=workers,
-                progress=lambda stage, n: progress.update(task, description=f"{stage}: {n:,} records"),
-            )
+            summary = resolve_file(input, output, workers=workers, progress=step)
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc

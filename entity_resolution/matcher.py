@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +43,8 @@ from entity_resolution.names import (
 )
 
 _KEY_RANK = {"uscc": 3, "org": 2, "reg": 1}
+# Bulk resolution reports progress this often (records in priority order).
+PROGRESS_EVERY = 100_000
 
 
 # ---------------------------------------------------------------- inputs and outputs
@@ -344,7 +346,8 @@ class Resolver:
             prepared.sort(key=_priority)
             return [self._add_prepared(p) for p in prepared]  # type: ignore[misc]
 
-    def resolve_bulk(self, records: list[MatchRecord], prepared: list[_Prepared] | None = None) -> list[str]:
+    def resolve_bulk(self, records: list[MatchRecord], prepared: list[_Prepared] | None = None,
+                     progress: Callable[[int], None] | None = None) -> list[str]:
         """Resolve a large batch into a fresh resolver; returns the entity id of each record, in input order.
 
         Same decisions as `add_many` (identifiers first, then exact names, then typo candidates),
@@ -364,7 +367,9 @@ class Resolver:
             del priorities
             deferred: list[tuple[int, _Prepared]] = []
             self._exact_only = True
-            for i in order:
+            for done, i in enumerate(order):
+                if progress and done % PROGRESS_EVERY == 0:
+                    progress(done)
                 p = prepared[i]
                 d = self._add_prepared(p, defer=not p.rec.is_register)
                 if d is None:
@@ -519,7 +524,7 @@ class Resolver:
         return decision
 
     def _match_identifiers(self, p: _Prepared) -> Decision | None:
-        hits: list[tuple[int, str, str]] = []  # (rank, key, entity id)
+        hits: list[tuple[int, str, str, str]] = []  # (rank, kind, value, entity id)
         index = self._id_index
         redirects, entities = self.redirects, self.entities
         for kind, value in p.keys.items():
@@ -530,12 +535,12 @@ class Resolver:
                 eid = self.resolve(eid)
             if entities[eid].keys.get(kind) != value:
                 continue  # stale index entry (entity rebuilt after a detach)
-            hits.append((_KEY_RANK[kind], f"{kind}:{value}", eid))
+            hits.append((_KEY_RANK[kind], kind, value, eid))
         if not hits:
             return None
         if len(hits) > 1:
             hits.sort(key=lambda h: -h[0])
-        target = hits[0][2]
+        target = hits[0][3]
         rec = p.rec
         conflict = False
         # The name must not clearly belong to another company.
@@ -545,7 +550,7 @@ class Resolver:
                 # The identifier may be the wrong company's: look for the name without trusting it.
                 elsewhere = self._find_by_name(p, exclude=target, trust_keys=False)
                 evidence: dict[str, object] = {
-                    "identifier": hits[0][1], "identifier_entity": target, "name": rec.name,
+                    "identifier": f"{hits[0][1]}:{hits[0][2]}", "identifier_entity": target, "name": rec.name,
                     "entity_names": sorted(self.entities[target].names)[:5], "name_score": round(score, 3),
                     "department": rec.department,
                 }
@@ -565,7 +570,7 @@ class Resolver:
             return None
         self._link(p, self.entities[target])
         survivor = target
-        for _, key, eid in hits[1:]:
+        for _, kind, value, eid in hits[1:]:
             eid = self.resolve(eid)
             survivor = self.resolve(survivor)
             if eid == survivor:
@@ -574,7 +579,7 @@ class Resolver:
                 survivor = self._merge(survivor, eid)
             else:
                 self.flags.append(Flag("identifier_conflict", rec.key, {
-                    "identifier": key, "entity": eid, "kept_entity": survivor, "department": rec.department,
+                    "identifier": f"{kind}:{value}", "entity": eid, "kept_entity": survivor, "department": rec.department,
                 }))
         if not conflict:
             survivor = self._bridge_by_name(p, self.resolve(survivor))
@@ -911,43 +916,65 @@ class Resolver:
 PackedRecord = tuple
 
 
-def pack_prepared(p: _Prepared) -> PackedRecord:
+def pack_prepared(p: _Prepared, names: dict[int, int], table: list[_NameInfo]) -> PackedRecord:
     """Only what matching needs after preparation: the raw codes and former names are already parsed,
-    and the address travels normalized (the parent never needs the raw spelling)."""
+    and the address travels normalized (the parent never needs the raw spelling). Parsed names go
+    once per chunk into `table` and records carry their positions (a spelling recurs across
+    departments; unpacking then builds and hashes each parse once, not once per record)."""
     r = p.rec
+    positions = []
+    for n in p.names:
+        at = names.get(id(n))
+        if at is None:
+            at = names[id(n)] = len(table)
+            table.append(n)
+        positions.append(at)
     return (
         r.key, r.name, p.address_key, r.legal_rep, r.established, r.is_register, r.department,
         tuple((b.kind, b.raw, b.value, b.valid, b.reason, b.org_code, b.region) for b in p.invalid),
         tuple(p.keys.items()),
-        tuple((n.key, n.trade, n.industry, n.branch, n.region, n.core_len) for n in p.names),
+        tuple(positions),
         tuple(p.clashes),
     )
 
 
-def unpack_prepared(t: PackedRecord, name_cache: dict[tuple, _NameInfo]) -> _Prepared:
-    """Rebuild a prepared record; `name_cache` shares one _NameInfo per distinct parse.
+PackedChunk = tuple
+
+
+def prepare_packed(records: Iterable[MatchRecord]) -> PackedChunk:
+    """(parsed-name table, packed records) for one chunk of records."""
+    names: dict[int, int] = {}
+    table: list[_NameInfo] = []  # also keeps each _NameInfo alive, so id() stays unique
+    packed = [pack_prepared(_prepare(r), names, table) for r in records]
+    return tuple((n.key, n.trade, n.industry, n.branch, n.region, n.core_len) for n in table), packed
+
+
+def unpack_chunk(chunk: PackedChunk, name_cache: dict[tuple, _NameInfo]) -> list[_Prepared]:
+    """Rebuild prepared records; `name_cache` shares one _NameInfo per distinct parse across chunks.
 
     Keyed by the whole parse, not the name key: two spellings with one key can differ in region
     (the region penalty reads it), and the one-process path keeps them apart too."""
-    rec = MatchRecord(key=t[0], name=t[1], address=t[2], legal_rep=t[3], established=t[4], is_register=t[5],
-                      department=t[6])
-    names = []
-    for n in t[9]:
+    table, packed = chunk
+    infos = []
+    for n in table:
         info = name_cache.get(n)
         if info is None:
             info = name_cache[n] = _NameInfo(*n)
-        names.append(info)
-    # Only read after this point (never appended to): the empty cases share one tuple instead of
-    # building two million empty lists.
-    return _Prepared(rec=rec, ids=_NONE, invalid=[ParsedId(*b) for b in t[7]] if t[7] else _NONE,  # type: ignore[arg-type]
-                     keys=dict(t[8]), names=names, clashes=t[10], address_key=t[2])  # type: ignore[arg-type]
+        infos.append(info)
+    out = []
+    append = out.append
+    for t in packed:
+        rec = MatchRecord(key=t[0], name=t[1], address=t[2], legal_rep=t[3], established=t[4],
+                          is_register=t[5], department=t[6])
+        # Only read after this point (never appended to): the empty cases share one tuple instead
+        # of building two million empty lists.
+        append(_Prepared(rec=rec, ids=_NONE, invalid=[ParsedId(*b) for b in t[7]] if t[7] else _NONE,  # type: ignore[arg-type]
+                         keys=dict(t[8]), names=[infos[i] for i in t[9]], clashes=t[10],  # type: ignore[arg-type]
+                         address_key=t[2]))
+    return out
 
 
 _NONE: tuple = ()
-
-
-def prepare_packed(records: Iterable[MatchRecord]) -> list[PackedRecord]:
-    return [pack_prepared(_prepare(r)) for r in records]
 
 
 @contextmanager
