@@ -23,7 +23,6 @@ from entity_resolution.matcher import (
     MatchRecord,
     Resolver,
     _gc_paused,
-    _prepare,
     _Prepared,
     prepare_packed,
     unpack_chunk,
@@ -164,11 +163,6 @@ def _prepare_chunk(args: tuple[str, int, int, int]) -> bytes:
         return marshal.dumps(prepare_packed(_chunk_records(args)))
 
 
-def _prepare_here(args: tuple[str, int, int, int]) -> list[_Prepared]:
-    """The parent's share: prepared in place, so these records skip packing and unpacking."""
-    return [_prepare(r) for r in _chunk_records(args)]
-
-
 def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
     """Byte ranges cut at line ends, with the line number each starts at."""
     data = path.read_bytes()
@@ -199,36 +193,19 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-# Share of the input the parent prepares itself while the workers prepare the rest: records it
-# prepares need no packing and unpacking (about a third of a record's cost when shipped back),
-# and it still has the workers' results to unpack. Measured best near 0.4 with two CPUs.
-PARENT_SHARE = 0.4
-CHUNKS_PER_WORKER = 10
-
-
 def _prepared_in_parallel(path: Path, workers: int, progress: Callable[[str, int], None] | None = None,
                           ) -> tuple[list[MatchRecord], list[_Prepared]]:
     # Chunks are cut before the pool forks, so the workers do not inherit the file's bytes.
-    chunks = _chunks(path, workers * CHUNKS_PER_WORKER)
-    n = len(chunks)
-    # Spread the parent's chunks evenly through the file (chunk i is the parent's when the running
-    # share crosses a whole number), so each side sees a similar mix of records.
-    share = PARENT_SHARE * 2 / workers
-    mine = {i for i in range(n) if int((i + 1) * share) > int(i * share)}
+    # (Preparing a share in the parent was tried and measured slower: a busy parent holds the GIL
+    # its result-handler thread needs, so the workers block on full result pipes.)
+    chunks = _chunks(path, workers * 4)
     name_cache: dict[tuple, Any] = {}
-    done: dict[int, list[_Prepared]] = {}
-    with _gc_paused(), _pool_context().Pool(workers - 1) as pool:
-        pending = {i: pool.apply_async(_prepare_chunk, (chunks[i],)) for i in range(n) if i not in mine}
-        read = 0
-        for i in [*sorted(mine), *pending]:
-            if i in mine:
-                done[i] = _prepare_here(chunks[i])
-            else:
-                done[i] = unpack_chunk(marshal.loads(pending[i].get()), name_cache)  # type: ignore[arg-type]
-            read += len(done[i])
+    prepared: list[_Prepared] = []
+    with _gc_paused(), _pool_context().Pool(workers) as pool:
+        for blob in pool.imap(_prepare_chunk, chunks):
+            prepared.extend(unpack_chunk(marshal.loads(blob), name_cache))
             if progress:
-                progress("reading", read)
-        prepared = [p for i in range(n) for p in done.pop(i)]
+                progress("reading", len(prepared))
     return [p.rec for p in prepared], prepared
 
 
