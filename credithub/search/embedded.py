@@ -61,6 +61,10 @@ BOOST_EXACT_NAME = 100.0
 BOOST_FUZZY = 60.0
 BOOST_TRADE_NAME = 40.0
 BOOST_PINYIN = 10.0
+# A query bigram found in more than this share of all names (and more than the floor, so small
+# indexes are never pruned) is too common to select candidates by; see `_bigram_clause`.
+COMMON_BIGRAM_SHARE = 0.01
+COMMON_BIGRAM_MIN_DOCS = 5000
 
 
 def _schema() -> tantivy.Schema:
@@ -333,7 +337,7 @@ class EmbeddedBackend:
         if index is None:
             return SearchResult(total=0, page=query.page, size=query.size, hits=[])
         searcher = index.searcher()
-        tq = self.build_query(plan, query)
+        tq = self.build_query(plan, query, searcher)
         offset, limit = fetch_limit(plan, query)
         if limit == 0:  # past MAX_RESULT_WINDOW: only the total is wanted
             kwargs: dict[str, Any] = {"limit": 1, "offset": 0, "count": True}
@@ -363,7 +367,26 @@ class EmbeddedBackend:
         descending = sort.startswith("-")
         return SORT_FIELDS[sort.lstrip("-")], tantivy.Order.Desc if descending else tantivy.Order.Asc
 
-    def build_query(self, plan: QueryPlan, query: SearchQuery) -> tantivy.Query:
+    def _bigram_clause(self, plan: QueryPlan, searcher: tantivy.Searcher | None) -> tantivy.Query:
+        """Names sharing at least `plan.minimum_bigrams` of the query's bigrams.
+
+        Industry bigrams (科技, 技术, 信息…) sit in a large share of all names, and a
+        minimum-should-match over their posting lists was most of a name search's cost at 1M
+        profiles. Only the rarer bigrams are used when there are any: a name sharing `need` bigrams
+        shares at least `need - common` rare ones, so candidates are never lost (a few more may
+        come in, and re-scoring orders them)."""
+        Q, Occur = tantivy.Query, tantivy.Occur
+        grams = plan.bigrams
+        need = plan.minimum_bigrams
+        if searcher is not None:
+            limit = max(COMMON_BIGRAM_MIN_DOCS, int(searcher.num_docs * COMMON_BIGRAM_SHARE))
+            rare = [g for g in grams if searcher.doc_freq("names", g) <= limit]
+            if rare and len(rare) < len(grams):
+                need, grams = max(1, need - (len(grams) - len(rare))), rare
+        clauses = [(Occur.Should, Q.term_query(self._schema, "names", g)) for g in grams]
+        return Q.boolean_query(clauses, minimum_number_should_match=need)
+
+    def build_query(self, plan: QueryPlan, query: SearchQuery, searcher: tantivy.Searcher | None = None) -> tantivy.Query:
         """Boolean query of term clauses (never parse_query: it turns CJK into phrase queries)."""
         schema = self._schema
         Q, Occur = tantivy.Query, tantivy.Occur
@@ -371,8 +394,7 @@ class EmbeddedBackend:
         for key in plan.identifiers:
             should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "ids", key), BOOST_IDENTIFIER)))
         if plan.wants_names and plan.bigrams:
-            grams = [(Occur.Should, Q.term_query(schema, "names", g)) for g in plan.bigrams]
-            should.append((Occur.Should, Q.boolean_query(grams, minimum_number_should_match=plan.minimum_bigrams)))
+            should.append((Occur.Should, self._bigram_clause(plan, searcher)))
         if plan.wants_names:
             for key in dict.fromkeys([plan.folded, plan.core]):
                 should.append((Occur.Should, Q.boost_query(Q.term_query(schema, "name_keys", key), BOOST_EXACT_NAME)))

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from credithub.errors import SearchBackendError
+from credithub.search.analysis import analyse_query
 from credithub.search import embedded
 from credithub.search.base import SearchQuery
 from credithub.search.embedded import EmbeddedBackend
@@ -114,3 +115,24 @@ def test_get_returns_indexed_document(tmp_path: Path, documents: list[dict[str, 
     stored = b.get("E-LANHAI")
     assert stored == {k: v for k, v in doc.items() if k not in embedded.INDEX_ONLY_FIELDS}
     assert "variants" not in stored and "typo_keys" not in stored  # re-scoring reads the compact _match field
+
+
+def test_common_bigrams_are_left_out_without_losing_candidates(
+    tmp_path: Path, documents: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thresholds forced down so this small index has "common" bigrams (有限, 科技…), as a city has.
+    b = EmbeddedBackend(tmp_path)
+    b.rebuild(documents)
+    queries = ["深圳市华信科技有限公司", "华信科技", "華信網絡", "绿源环保科技", "科技有限公司", "鹏程物流", "蓝海"]
+    plain = {q: b.search(SearchQuery(q=q, size=50)) for q in queries}
+    monkeypatch.setattr(embedded, "COMMON_BIGRAM_MIN_DOCS", 0)
+    monkeypatch.setattr(embedded, "COMMON_BIGRAM_SHARE", 0.15)
+    searcher = b._reader().searcher()  # type: ignore[union-attr]
+    plan = analyse_query("华信科技")
+    limit = int(searcher.num_docs * 0.15)
+    assert any(searcher.doc_freq("names", g) > limit for g in plan.bigrams), "the test needs a common bigram"
+    for q in queries:
+        pruned = b.search(SearchQuery(q=q, size=50))
+        assert {h.entity_id for h in plain[q].hits} <= {h.entity_id for h in pruned.hits}, q
+        if plain[q].hits:
+            assert pruned.hits[0].entity_id == plain[q].hits[0].entity_id, q
