@@ -159,8 +159,9 @@ def _chunk_records(args: tuple[str, int, int, int]) -> list[MatchRecord]:
 def _prepare_chunk(args: tuple[str, int, int, int]) -> bytes:
     """Worker: parse and prepare the lines in one byte range of the file (runs in a child process)."""
     with _gc_paused():
-        # marshal, not pickle: the packed tuples hold only str/bool/None/int and marshal is ~3x faster.
-        return marshal.dumps(prepare_packed(_chunk_records(args)))
+        # marshal, not pickle: the packed tuples hold only str/bool/None/int.
+        # Version 2 (no object references): 4x faster to write than the default, a little larger.
+        return marshal.dumps(prepare_packed(_chunk_records(args)), 2)
 
 
 def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
@@ -219,12 +220,76 @@ def resolve_file(
     config: MatcherConfig | None = None,
     progress: Callable[[str, int], None] | None = None,
     workers: int | None = None,
+    isolate: bool | None = None,
 ) -> ResolveSummary:
     """Resolve records.jsonl into clusters.jsonl; returns counts.
 
     `workers`: processes that parse and prepare records (default: every CPU for large inputs).
-    The result does not depend on it.
+    `isolate`: do the work in a forked child that exits without freeing its millions of objects
+    one by one (seconds at 1M records); default: when this process can fork safely. Neither
+    changes the result.
     """
+    if isolate is None:
+        isolate = _pool_context().get_start_method() == "fork"
+    if isolate:
+        return _resolve_in_child(input_path, output_path, config, progress, workers)
+    return _resolve_here(input_path, output_path, config, progress, workers)
+
+
+def _resolve_in_child(
+    input_path: Path, output_path: Path, config: MatcherConfig | None,
+    progress: Callable[[str, int], None] | None, workers: int | None,
+) -> ResolveSummary:
+    import pickle
+    import traceback
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report progress and the outcome through the pipe, then leave at once
+        os.close(read_fd)
+        status = 1
+        with os.fdopen(write_fd, "wb") as pipe:
+            def send(message: tuple[Any, ...]) -> None:
+                pickle.dump(message, pipe)
+                pipe.flush()
+
+            try:
+                summary = _resolve_here(input_path, output_path, config,
+                                        (lambda stage, n: send(("progress", stage, n))) if progress else None, workers)
+                send(("done", summary.model_dump()))
+                status = 0
+            except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
+                try:
+                    send(("error", exc))
+                except Exception:  # an exception that does not pickle travels as its text
+                    send(("error", RuntimeError("".join(traceback.format_exception(exc)))))
+        os._exit(status)
+    os.close(write_fd)
+    outcome: tuple[Any, ...] | None = None
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            while True:
+                try:
+                    message = pickle.load(pipe)
+                except EOFError:
+                    break
+                if message[0] == "progress" and progress:
+                    progress(message[1], message[2])
+                elif message[0] in ("done", "error"):
+                    outcome = message
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if outcome is None:
+        raise RuntimeError(f"the resolution process ended without a result (wait status {status})")
+    if outcome[0] == "error":
+        raise outcome[1]
+    return ResolveSummary.model_validate(outcome[1])
+
+
+def _resolve_here(
+    input_path: Path, output_path: Path, config: MatcherConfig | None,
+    progress: Callable[[str, int], None] | None, workers: int | None,
+) -> ResolveSummary:
     import time
 
     started = time.perf_counter()

@@ -121,6 +121,44 @@ def test_parallel_preparation_with_other_threads_alive_uses_forkserver(tmp_path:
         t.join()
 
 
+def isolated_run_matches_in_process_run(tmp: str) -> None:
+    """Runs in a fresh single-threaded interpreter, where forking the resolution child is safe."""
+    import threading
+
+    from entity_resolution import synthetic
+    from entity_resolution.jsonl import InputError, resolve_file
+
+    assert threading.active_count() == 1
+    base = Path(tmp)
+    rows, _ = synthetic.records(synthetic.population(200, seed=5), 3.0, seed=6)
+    src = base / "records.jsonl"
+    _write(src, rows)
+    seen: list[tuple[str, int]] = []
+    here = resolve_file(src, base / "here.jsonl", isolate=False)
+    child = resolve_file(src, base / "child.jsonl", isolate=True, progress=lambda s, n: seen.append((s, n)))
+    assert (base / "here.jsonl").read_bytes() == (base / "child.jsonl").read_bytes()
+    assert (here.records, here.entities, here.flags) == (child.records, child.entities, child.flags)
+    assert ("read", len(rows)) in seen and ("resolved", len(rows)) in seen  # relayed from the child
+    bad = base / "bad.jsonl"
+    bad.write_text(json.dumps(_row("tax", "1", "x")) + "\n{oops\n", encoding="utf-8")
+    try:
+        resolve_file(bad, base / "never.jsonl", isolate=True)
+    except InputError as exc:
+        assert exc.line == 2 and "not JSON" in exc.reason
+    else:
+        raise AssertionError("the child's InputError did not reach the parent")
+
+
+def test_resolution_in_a_child_process_gives_the_same_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("from tests.entity_resolution.test_cli import isolated_run_matches_in_process_run as t; "
+            f"t({str(tmp_path)!r}); print('same')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("same"), done.stderr[-3000:]
+
+
 def test_bad_line_is_reported_from_a_worker(tmp_path: Path) -> None:
     import pytest
 
