@@ -11,6 +11,7 @@ import json
 import marshal
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -246,24 +247,27 @@ def _resolve_in_child(
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report progress and the outcome through the pipe, then leave at once
-        os.close(read_fd)
         status = 1
-        with os.fdopen(write_fd, "wb") as pipe:
-            def send(message: tuple[Any, ...]) -> None:
-                pickle.dump(message, pipe)
-                pipe.flush()
+        try:  # whatever happens, this process must never return into its parent's code
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as pipe:
+                def send(message: tuple[Any, ...]) -> None:
+                    pickle.dump(message, pipe)
+                    pipe.flush()
 
-            try:
-                summary = _resolve_here(input_path, output_path, config,
-                                        (lambda stage, n: send(("progress", stage, n))) if progress else None, workers)
-                send(("done", summary.model_dump()))
-                status = 0
-            except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
                 try:
-                    send(("error", exc))
-                except Exception:  # an exception that does not pickle travels as its text
-                    send(("error", RuntimeError("".join(traceback.format_exception(exc)))))
-        os._exit(status)
+                    summary = _resolve_here(input_path, output_path, config,
+                                            (lambda stage, n: send(("progress", stage, n))) if progress else None,
+                                            workers)
+                    send(("done", summary.model_dump()))
+                    status = 0
+                except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
+                    try:
+                        send(("error", exc))
+                    except Exception:  # an exception that does not pickle travels as its text
+                        send(("error", RuntimeError("".join(traceback.format_exception(exc)))))
+        finally:
+            os._exit(status)
     os.close(write_fd)
     outcome: tuple[Any, ...] | None = None
     try:
@@ -277,6 +281,10 @@ def _resolve_in_child(
                     progress(message[1], message[2])
                 elif message[0] in ("done", "error"):
                     outcome = message
+    except BaseException:
+        # Interrupted, or the progress callback failed: stop the child rather than wait for it.
+        os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         _, status = os.waitpid(pid, 0)
     if outcome is None:

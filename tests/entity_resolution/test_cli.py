@@ -139,6 +139,15 @@ def isolated_run_matches_in_process_run(tmp: str) -> None:
     assert (base / "here.jsonl").read_bytes() == (base / "child.jsonl").read_bytes()
     assert (here.records, here.entities, here.flags) == (child.records, child.entities, child.flags)
     assert ("read", len(rows)) in seen and ("resolved", len(rows)) in seen  # relayed from the child
+    def failing(stage: str, n: int) -> None:
+        raise KeyboardInterrupt  # e.g. Ctrl-C while progress is drawn: the child must not be waited for
+
+    try:
+        resolve_file(src, base / "stopped.jsonl", isolate=True, progress=failing)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interruption was swallowed")
     bad = base / "bad.jsonl"
     bad.write_text(json.dumps(_row("tax", "1", "x")) + "\n{oops\n", encoding="utf-8")
     try:
