@@ -200,7 +200,9 @@ def _prepared_in_parallel(path: Path, workers: int, progress: Callable[[str, int
     # Chunks are cut before the pool forks, so the workers do not inherit the file's bytes.
     # (Preparing a share in the parent was tried and measured slower: a busy parent holds the GIL
     # its result-handler thread needs, so the workers block on full result pipes.)
-    chunks = _chunks(path, workers * 4)
+    # Many small chunks: the parent unpacks each as it arrives, so what is left after the last worker
+    # finishes is one small chunk's unpacking rather than an eighth of the file's.
+    chunks = _chunks(path, workers * 16)
     name_cache: dict[tuple, Any] = {}
     prepared: list[_Prepared] = []
     with _gc_paused(), _pool_context().Pool(workers) as pool:
