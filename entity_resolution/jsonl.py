@@ -105,18 +105,16 @@ def _parse_lines_fast(lines: list[str]) -> list[MatchRecord] | None:
         source, record_id = obj.get("source"), obj.get("record_id")
         if source is None or record_id is None or str(record_id) == "":
             return None
-        values = {}
-        for k in _OPTIONAL:
-            v = obj.get(k)
-            if v is not None:
-                v = (v if type(v) is str else str(v)).strip() or None
-            values[k] = v
+        get = obj.get
+        values = [None if (v := get(k)) is None else ((v if type(v) is str else str(v)).strip() or None)
+                  for k in _OPTIONAL]
         former = obj.get("former_names") or ()
         if isinstance(former, str):
             former = tuple(n for n in former.replace(";", "；").split("；") if n.strip())
         source = str(source)
-        append(MatchRecord(key=record_key(source, str(record_id)), former_names=tuple(former),
-                           is_register=bool(obj.get("is_register", False)), department=source, **values))
+        # Positional: MatchRecord's fields are key, name, former_names, then the rest of _OPTIONAL in order.
+        append(MatchRecord(f"{source}\x1f{record_id}", values[0], tuple(former), *values[1:],
+                           bool(obj.get("is_register", False)), source))
     return out
 
 

@@ -178,3 +178,28 @@ def test_bad_line_is_reported_from_a_worker(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         resolve_file(src, tmp_path / "o.jsonl", workers=2)
     assert err.value.line == 2 and "record_id" in err.value.reason
+
+
+def test_match_record_fields_are_in_the_order_the_fast_parser_fills_them() -> None:
+    import dataclasses
+
+    from entity_resolution.jsonl import _OPTIONAL
+    from entity_resolution.matcher import MatchRecord
+
+    names = [f.name for f in dataclasses.fields(MatchRecord)]
+    assert names == ["key", _OPTIONAL[0], "former_names", *_OPTIONAL[1:], "is_register", "department"]
+
+
+def test_fast_parser_reads_lines_as_the_line_by_line_parser_does() -> None:
+    from entity_resolution.jsonl import _parse_line, _parse_lines_fast
+
+    rows = [
+        _row("tax", "1", " 深圳市华信科技有限公司 ", uscc=" 91440300MA5BJ1XG3X", reg_no=None, address="   "),
+        {"source": "courts", "record_id": 17, "name": "华信", "established": "2020-01-01", "org_code": 12345678},
+        {"source": "register", "record_id": "R9", "name": "甲", "former_names": "乙;丙；  ", "is_register": True},
+        {"source": "register", "record_id": "R10", "name": None, "former_names": ["丁", "戊"], "legal_rep": "张三"},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    fast = _parse_lines_fast(lines)
+    slow = [_parse_line(Path("x"), i + 1, line) for i, line in enumerate(lines)]
+    assert fast == slow and fast is not None and fast[1].org_code == "12345678" and fast[0].address is None
