@@ -32,9 +32,6 @@ CATEGORY_WEIGHTS = {"name": 1.0, "other_name": 0.97, "former_name": 0.95, "trade
 
 
 _CATEGORIES = tuple(CATEGORY_WEIGHTS)
-# Which query string each kind of stored variant is compared with: full name ↔ folded query,
-# region-stripped core ↔ query core, core without its form ↔ query core without its form.
-_KINDS = ("full", "core", "bare")
 _SEP_PART, _SEP_ENTRY, _SEP_ITEM = "\x1d", "\x1e", "\x1f"
 _WEIGHT_OF = {str(i): (CATEGORY_WEIGHTS[c], c) for i, c in enumerate(_CATEGORIES)}
 
@@ -59,6 +56,8 @@ class MatchData(NamedTuple):
             core = v.get("core", [])
             # Documents older than DOCUMENT_VERSION 2 carry no "bare" list: derive it.
             bare = v["bare"] if "bare" in v else [strip_form(x) for x in core]
+            # Kind index k picks the query string it is compared with (`_query_strings`): 0 full name ↔
+            # folded query, 1 region-stripped core ↔ query core, 2 core without its form ↔ the same of the query.
             for k, values in enumerate((v.get("full", []), core, bare)):
                 entries.extend(f"{c}{k}{text}" for text in values if text)
         return cls(source.get("entity_id", ""), tuple(source.get("ids") or ()),
@@ -101,14 +100,15 @@ def _query_strings(plan: QueryPlan) -> tuple[str, str, str]:
     return plan.folded, plan.core, strip_form(plan.core)
 
 
-def _pick(plan: QueryPlan, data: MatchData, scores: list[float], offset: int) -> tuple[float, str | None]:
-    """Best weighted name score of one candidate from its slice of `scores`, then identifiers and pinyin."""
+def _pick(plan: QueryPlan, data: MatchData, scores: list[float]) -> tuple[float, str | None]:
+    """Best weighted name score of one candidate (`scores` pairs with `data.entries`; empty when names
+    are not compared), then identifiers and pinyin."""
     if plan.identifiers and not set(plan.identifiers).isdisjoint(data.ids):
         return IDENTIFIER_SCORE, "identifier"
     best, matched = 0.0, None
-    for i, entry in enumerate(data.entries):
+    for entry, ratio in zip(data.entries, scores, strict=False):  # no scores when names are not compared
         weight, category = _WEIGHT_OF[entry[0]]
-        score = weight * scores[offset + i]
+        score = weight * ratio
         if score > best:
             best, matched = score, category
     if plan.pinyin and plan.pinyin in data.pinyin and PINYIN_SCORE > best:
@@ -118,18 +118,19 @@ def _pick(plan: QueryPlan, data: MatchData, scores: list[float], offset: int) ->
 
 def match_scores(plan: QueryPlan, batch: list[MatchData]) -> list[tuple[float, str | None]]:
     """match_score for many candidates with one call into rapidfuzz for all their name variants."""
-    pairs_q: list[str] = []
-    pairs_v: list[str] = []
+    scores: list[float] = []
     if plan.wants_names:
         queries = dict(zip("012", _query_strings(plan), strict=True))
         pairs_q = [queries[entry[1]] for data in batch for entry in data.entries]
-        pairs_v = [entry[2:] for data in batch for entry in data.entries]
-    scores = cpdist(pairs_q, pairs_v, scorer=fuzz.ratio, dtype=np.float64).tolist() if pairs_q else []
+        if pairs_q:
+            pairs_v = [entry[2:] for data in batch for entry in data.entries]
+            scores = cpdist(pairs_q, pairs_v, scorer=fuzz.ratio, dtype=np.float64).tolist()
     out: list[tuple[float, str | None]] = []
     offset = 0
     for data in batch:
-        out.append(_pick(plan, data, scores, offset) if scores else _pick(plan, data._replace(entries=()), [], 0))
-        offset += len(data.entries) if scores else 0
+        end = offset + len(data.entries) if scores else offset
+        out.append(_pick(plan, data, scores[offset:end]))
+        offset = end
     return out
 
 
