@@ -113,7 +113,7 @@ def _parse_lines_fast(lines: list[str]) -> list[MatchRecord] | None:
             former = tuple(n for n in former.replace(";", "；").split("；") if n.strip())
         source = str(source)
         # Positional: MatchRecord's fields are key, name, former_names, then the rest of _OPTIONAL in order.
-        append(MatchRecord(f"{source}\x1f{record_id}", values[0], tuple(former), *values[1:],
+        append(MatchRecord(record_key(source, str(record_id)), values[0], tuple(former), *values[1:],
                            bool(obj.get("is_register", False)), source))
     return out
 
@@ -182,11 +182,15 @@ def _chunks(path: Path, parts: int) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def _fork_is_safe() -> bool:
+    """A fork taken while another thread holds a lock (a server thread, a progress-bar refresher,
+    Airflow's API loop) can leave the child blocked forever on it; with one thread it cannot."""
+    return threading.active_count() == 1
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork when this process has one thread (fastest: the workers inherit the imported matcher);
-    forkserver otherwise, because a fork taken while another thread holds a lock (a server thread,
-    a progress-bar refresher, Airflow's API loop) can leave the child blocked forever on it."""
-    if threading.active_count() == 1:
+    """fork when it is safe (fastest: the workers inherit the imported matcher), else forkserver."""
+    if _fork_is_safe():
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["entity_resolution.jsonl"])
@@ -231,7 +235,7 @@ def resolve_file(
     changes the result.
     """
     if isolate is None:
-        isolate = _pool_context().get_start_method() == "fork"
+        isolate = _fork_is_safe()
     if isolate:
         return _resolve_in_child(input_path, output_path, config, progress, workers)
     return _resolve_here(input_path, output_path, config, progress, workers)
