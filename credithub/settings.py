@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,35 @@ class Settings(BaseSettings):
     steward_token_secret: SecretStr | None = Field(
         None, description="Server secret (pepper) for steward token hashes; HMAC-SHA256 when set."
     )
+
+    # Web edge (api/limits.py, api/clientip.py, api/server.py; threat model in docs/security.md).
+    max_request_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (413 above); the batch endpoints need < 1 MiB."
+    )
+    request_body_limits: dict[str, Annotated[int, Field(ge=1024)]] = Field(
+        default_factory=dict, description='Larger limits per path prefix, e.g. {"/api/v1/uploads": 52428800}.'
+    )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies (IPs or networks, comma-separated) whose X-Forwarded-For is believed; "
+        "empty: forwarded headers are ignored and the TCP peer is the client.",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of the site; absolute links are built from it, never from Host."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("public_base_url must be an absolute http(s) URL without query, e.g. https://credit.example.gov.cn")
+        return value.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:
