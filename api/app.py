@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from api.cors import PublicReadCORS
 from api.deps import LazyBackend
 from api.errors import Problem, install_error_handlers
+from api.limits import BodySizeLimitMiddleware
 from api.openapi_docs import complete_schemas
 from api.public.service import PublicService
 from api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
@@ -113,7 +114,11 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
     install_metrics(app, settings, db=db)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    # Outermost first: CORS must also decorate 429 answers, so it wraps the limiter.
+    # Added innermost first. CORS must also decorate 429 answers, so it wraps the rate limiter,
+    # which refuses flooding clients before the body limit looks at anything.
+    app.add_middleware(
+        BodySizeLimitMiddleware, default=settings.max_request_body_bytes, limits=settings.request_body_limits
+    )
     app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit_per_minute))
     app.add_middleware(PublicReadCORS)
     _ensure_problem_schema(app)

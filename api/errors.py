@@ -44,6 +44,7 @@ TITLES_ZH = {
     404: "未找到",
     405: "不支持该请求方法",
     409: "数据冲突",
+    413: "请求体过大",
     422: "请求参数无效",
     429: "请求过于频繁",
     500: "服务器内部错误",
@@ -163,7 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
