@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from api.clientip import ClientAddress
 from api.cors import PublicReadCORS
 from api.deps import LazyBackend
 from api.errors import Problem, install_error_handlers
@@ -119,7 +120,11 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
     app.add_middleware(
         BodySizeLimitMiddleware, default=settings.max_request_body_bytes, limits=settings.request_body_limits
     )
-    app.add_middleware(RateLimitMiddleware, limiter=TokenBucketLimiter(settings.rate_limit_per_minute))
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=TokenBucketLimiter(settings.rate_limit_per_minute),
+        client_address=ClientAddress(settings.trusted_proxies),
+    )
     app.add_middleware(PublicReadCORS)
     _ensure_problem_schema(app)
     return app

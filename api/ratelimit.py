@@ -1,8 +1,8 @@
 """Per-client rate limiting: a token bucket per client IP, refilled continuously.
 
 State lives on the app (one limiter per create_app), never in module globals. The client
-is the TCP peer address: X-Forwarded-For is ignored because anyone can forge it; behind a
-trusted proxy, run uvicorn with --proxy-headers so the peer address is the real client.
+is the TCP peer address; X-Forwarded-For counts only when the peer is a configured proxy
+(api/clientip.py, settings.trusted_proxies), because anyone else can forge it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.clientip import ClientAddress
 from api.errors import problem
 
 # Liveness/readiness probes and static assets are never limited (orchestrators poll them).
@@ -53,16 +54,16 @@ class TokenBucketLimiter:
 class RateLimitMiddleware:
     """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot path)."""
 
-    def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter, client_address: ClientAddress | None = None) -> None:
         self.app = app
         self.limiter = limiter
+        self.client_address = client_address or ClientAddress(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        wait = self.limiter.acquire(client[0] if client else "unknown")
+        wait = self.limiter.acquire(self.client_address(scope))
         if wait <= 0:
             await self.app(scope, receive, send)
             return

@@ -107,10 +107,11 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_options
 
     settings = _settings(api_host=host, api_port=port)
     console.print(f"CreditHub at http://{settings.api_host}:{settings.api_port}/")
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
 @app.command()
