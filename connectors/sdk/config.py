@@ -77,3 +77,10 @@ class FileDropConfig(TransportConfig):
         0, ge=0, description="Skip files modified less than this many seconds ago (still being written); "
         "they are read by the next sync."
     )
+    # Caps on one CSV record, so a stray quote or a runaway line cannot hold the file in memory.
+    csv_max_record_lines: int = Field(
+        100, ge=1, le=100_000, description="Longest CSV record in physical lines (a quoted field with newlines)."
+    )
+    csv_max_record_bytes: int = Field(
+        1 << 20, ge=64, le=1 << 30, description="Longest CSV record or line in bytes; longer ones are faults."
+    )

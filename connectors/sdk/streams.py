@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from connectors.sdk.base import CheckResult, Connector, Message, Stream
 from connectors.sdk.config import FileDropConfig, HttpSourceConfig, SqlSourceConfig
 from connectors.sdk.rows import RowSpec
+from connectors.sdk.transports.csv_records import CsvLimits
 from connectors.sdk.transports.files import (
     FileDropTransport,
     read_csv_file,
@@ -222,7 +223,9 @@ class CsvFileStream(FileStream):
     delimiter: ClassVar[str] = ","
 
     def read_file(self, path: Path, spec: RowSpec) -> Any:
-        return read_csv_file(path, spec, encoding=self.effective_encoding(), delimiter=self.delimiter)
+        cfg = self.file_config()
+        limits = CsvLimits(max_record_lines=cfg.csv_max_record_lines, max_record_bytes=cfg.csv_max_record_bytes)
+        return read_csv_file(path, spec, encoding=self.effective_encoding(), delimiter=self.delimiter, limits=limits)
 
 
 class JsonLinesFileStream(FileStream):

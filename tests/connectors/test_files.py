@@ -312,3 +312,77 @@ def test_xml_missing_required_column(tmp_path: Path) -> None:
     msgs = read(tmp_path, "spot_checks_xml")
     (fault,) = faults(msgs)
     assert fault.field == "抽查编号" and not rows(msgs)
+
+
+# --- hostile CSV files (issue 11): each row stands or falls on its own, buffers are bounded ---
+
+
+def test_field_over_the_csv_limit_is_a_fault_for_that_row_only(tmp_path: Path) -> None:
+    import csv
+
+    huge = "长" * (csv.field_size_limit() + 10)
+    (tmp_path / "a.csv").write_text(HEADER + line(1) + f"C0002,{huge},x,合格,2026-01-01\n" + line(3), encoding="utf-8")
+    (tmp_path / "b.csv").write_text(HEADER + line(4), encoding="utf-8")
+    msgs = read(tmp_path)
+    assert [r.record_id for r in rows(msgs)] == ["C0001", "C0003", "C0004"]
+    (fault,) = faults(msgs)
+    assert fault.location == "a.csv row 2 (line 3)" and fault.field == "企业名称"
+    assert "企业名称" in fault.reason and str(csv.field_size_limit()) in fault.reason
+    assert len(fault.raw) <= 4000  # the huge value is not copied whole into quarantine
+    files = [m for m in msgs if isinstance(m, StateCheckpoint)][-1].state["files"]
+    assert set(files) == {"a.csv", "b.csv"}
+
+
+@pytest.mark.parametrize("codec", ["gbk", "gb18030", "utf-8"])
+def test_stray_quote_loses_only_its_own_row(tmp_path: Path, codec: str) -> None:
+    text = HEADER + line(1) + 'C0002,"深圳市引号公司,x,合格,2026-01-02\n' + line(3) + line(4) + line(5)
+    (tmp_path / "a.csv").write_bytes(text.encode(codec))
+    msgs = read(tmp_path, encoding="auto")
+    assert [r.record_id for r in rows(msgs)] == ["C0001", "C0003", "C0004", "C0005"]
+    (fault,) = faults(msgs)
+    assert fault.location == "a.csv row 2 (line 3)"
+    assert "引号" in fault.reason and "第 3 行" in fault.reason and "截断" not in fault.reason
+    assert fault.raw == 'C0002,"深圳市引号公司,x,合格,2026-01-02'
+    assert rows(msgs)[1].location == "a.csv row 3 (line 4)"
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "utf-8"])
+def test_two_stray_quotes_do_not_merge_the_rows_between(tmp_path: Path, codec: str) -> None:
+    text = HEADER + 'C0001,"甲公司,x,合格,2026-01-01\n' + line(2) + 'C0003,乙公司,"x,合格,2026-01-03\n' + line(4)
+    (tmp_path / "a.csv").write_bytes(text.encode(codec))
+    msgs = read(tmp_path)
+    assert [r.record_id for r in rows(msgs)] == ["C0002", "C0004"]
+    assert [f.location for f in faults(msgs)] == ["a.csv row 1 (line 2)", "a.csv row 3 (line 4)"]
+
+
+def test_quote_inside_an_unquoted_field_is_a_character_not_a_record_boundary(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text(HEADER + 'C0001,深圳市"华信科技有限公司,x,合格,2026-01-01\n' + line(2), encoding="gbk")
+    msgs = read(tmp_path)
+    assert not faults(msgs)
+    assert [r.data["企业名称"] for r in rows(msgs)][0] == '深圳市"华信科技有限公司'
+
+
+def test_multiline_quoted_field_is_bounded_by_lines_and_bytes(tmp_path: Path) -> None:
+    body = "".join(f"第{i}行说明\n" for i in range(50))
+    (tmp_path / "a.csv").write_text(HEADER + f'C0001,"{body}公司",x,合格,2026-01-01\n' + line(2), encoding="utf-8")
+    ok = read(tmp_path)
+    assert [r.record_id for r in rows(ok)] == ["C0001", "C0002"] and not faults(ok)
+
+    by_lines = read(tmp_path, csv_max_record_lines=10)
+    (fault,) = faults(by_lines)[:1]
+    assert fault.location == "a.csv row 1 (line 2)" and "10 行" in fault.reason
+    assert "C0002" in [r.record_id for r in rows(by_lines)]
+    assert len(fault.raw.splitlines()) <= 10
+
+    by_bytes = read(tmp_path, csv_max_record_bytes=200)
+    assert faults(by_bytes)[0].location == "a.csv row 1 (line 2)" and "200 字节" in faults(by_bytes)[0].reason
+    assert "C0002" in [r.record_id for r in rows(by_bytes)]
+
+
+def test_overlong_physical_line_is_a_fault_and_never_held_whole(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text(HEADER + line(1) + "C0002," + "x" * 5000 + ",x,合格,2026-01-01\n" + line(3), encoding="utf-8")
+    msgs = read(tmp_path, csv_max_record_bytes=1000)
+    assert [r.record_id for r in rows(msgs)] == ["C0001", "C0003"]
+    (fault,) = faults(msgs)
+    assert fault.location == "a.csv row 2 (line 3)" and "1000 字节" in fault.reason
+    assert len(fault.raw) <= 1000

@@ -16,7 +16,11 @@ Rules (each is tested in tests/connectors/test_files.py):
 - Encoding: declared (utf-8, utf-8-sig, gbk, gb18030) or 'auto' = BOM → utf-8-sig, else the one of
   utf-8 / gb18030 with fewer undecodable lines in the first 2000 (ties → utf-8).
 - Wrong column count → SourceFault naming expected and actual counts. A last line without newline
-  that is short, or an unclosed quote at EOF → SourceFault "file truncated".
+  that is short, or an unclosed quote at EOF with no complete row after it → SourceFault "file truncated".
+- Each CSV row stands or falls on its own (csv_records.py): a stray quote faults its own line
+  only and the rows after it are read; a field over csv.field_size_limit() faults its row,
+  naming the column; a line or quoted multi-line record is held only up to
+  CsvLimits (connector options csv_max_record_lines / csv_max_record_bytes).
 - A 0-byte file (no header) → one SourceFault "empty export" (the file counts as processed);
   a header-only file is a valid empty export.
 - Header drift: extra / missing mapped columns → SchemaDrift (mapped columns still read).
@@ -31,7 +35,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import time
 import xml.etree.ElementTree as ET
@@ -42,6 +45,16 @@ from typing import Any
 
 from connectors.sdk.base import Message, StateCheckpoint
 from connectors.sdk.rows import RowSpec, jsonable, raw_text
+from connectors.sdk.transports.csv_records import (
+    BrokenRecord,
+    CsvLimits,
+    CsvRecordReader,
+    Line,
+    Record,
+    field_lengths,
+    parse_record,
+    physical_lines,
+)
 from credithub.errors import FatalSourceError
 
 FileReader = Callable[[Path], Generator[Message, None, bool]]
@@ -90,90 +103,151 @@ def _strip_eol(text: str) -> str:
 
 
 def read_csv_file(
-    path: Path, spec: RowSpec, *, encoding: str | None = "auto", delimiter: str = ","
+    path: Path,
+    spec: RowSpec,
+    *,
+    encoding: str | None = "auto",
+    delimiter: str = ",",
+    limits: CsvLimits | None = None,
 ) -> Generator[Message, None, bool]:
-    """Stream one CSV file; see the module docstring for the fault rules."""
+    """Stream one CSV file; see the module docstring for the fault rules and csv_records for record cutting."""
     name = path.name
     codec = _codec(path, encoding)
+    limits = limits or CsvLimits()
     if path.stat().st_size == 0:
         yield spec.fault(f"{name}", f"空文件：导出既无表头也无数据（部门 {spec.department}）", "")
         return True
     header: list[str] | None = None
-    width = 0
     rec_no = 0  # data rows seen, faulty ones included
-    pending = ""  # a quoted field spanning several physical lines
-    pending_start = 0
-    pending_raw = b""
     with path.open("rb") as f:
-        lineno = 0
-        for raw in f:
-            lineno += 1
-            try:
-                text = _decode(raw, codec, lineno == 1)
-            except UnicodeDecodeError as exc:
-                if header is None:
-                    yield spec.fault(
-                        f"{name} line {lineno} (header)",
-                        f"表头无法按 {codec} 解码：{exc.reason}，该文件停止读取",
-                        raw.hex(),
-                    )
-                    return False
-                rec_no += 1
-                if pending:
-                    yield spec.fault(
-                        f"{name} row {rec_no} (line {pending_start})",
-                        "记录跨行且后续行无法解码，记录不完整",
-                        pending_raw.hex(),
-                    )
-                    pending, pending_raw = "", b""
-                    rec_no += 1
-                yield spec.fault(
-                    f"{name} row {rec_no} (line {lineno})",
-                    f"该行无法按 {codec} 解码（第 {exc.start} 字节：{exc.reason}），原始字节以十六进制保存",
-                    raw.hex(),
-                )
-                continue
-            if not pending and not text.strip():
-                continue
-            if not pending:
-                pending_start = lineno
-            pending += text
-            pending_raw += raw
-            if pending.count('"') % 2 == 1:
-                continue  # quoted newline: the record continues on the next line
-            record_text, record_raw, start = pending, pending_raw, pending_start
-            pending, pending_raw = "", b""
-            values = next(csv.reader(io.StringIO(record_text), delimiter=delimiter), [])
+        reader = CsvRecordReader(physical_lines(f, lambda raw, first: _decode(raw, codec, first), limits), delimiter, limits)
+        for item in reader:
             if header is None:
+                values, problem = _header_values(item, codec, delimiter, limits)
+                if problem is not None:
+                    yield spec.fault(f"{name} line {_first_line(item)} (header)", problem, _item_raw(item))
+                    return False
                 header = [h.strip() for h in values]
-                width = len(header)
+                reader.width = len(header)
                 drift, missing = spec.header_drift(header, f"{name} header")
                 if drift is not None:
                     yield drift
                 if missing:
-                    yield spec.missing_required_fault(f"{name} header", missing, _strip_eol(record_text))
+                    yield spec.missing_required_fault(f"{name} header", missing, _strip_eol(_item_raw(item)))
                     return False
                 continue
             rec_no += 1
-            where = f"{name} row {rec_no} (line {start})"
-            if len(values) != width:
-                truncated = not record_raw.endswith(b"\n") and len(values) < width
-                reason = (
-                    f"文件被截断：最后一行不完整（应为 {width} 列，实际 {len(values)} 列）"
-                    if truncated
-                    else f"列数不符：应为 {width} 列，实际 {len(values)} 列"
-                )
-                yield spec.fault(where, reason, _strip_eol(record_text))
-                continue
-            yield spec.make_row(dict(zip(header, values, strict=True)), where)
-    if pending:
-        rec_no += 1
-        yield spec.fault(
-            f"{name} row {rec_no} (line {pending_start})",
-            "文件被截断：最后一条记录的引号未闭合",
-            _strip_eol(pending),
-        )
+            where = f"{name} row {rec_no} (line {_first_line(item)})"
+            if isinstance(item, Line):
+                yield _line_fault(spec, where, item, codec, limits)
+            elif isinstance(item, BrokenRecord):
+                yield spec.fault(where, _broken_reason(item, len(header), limits), raw_text(_strip_eol(item.text)))
+            else:
+                yield _record_message(spec, where, item, header, delimiter)
     return True
+
+
+def _first_line(item: Line | Record | BrokenRecord) -> int:
+    return item.lineno if isinstance(item, Line) else item.first_line
+
+
+def _item_raw(item: Line | Record | BrokenRecord) -> str:
+    if isinstance(item, Line):
+        return item.text if item.text is not None else item.raw.hex()
+    return raw_text(item.text)
+
+
+def _header_values(
+    item: Line | Record | BrokenRecord, codec: str, delimiter: str, limits: CsvLimits
+) -> tuple[list[str], str | None]:
+    """The header's cells, or why the header cannot be read (the file then stops)."""
+    if isinstance(item, Line) and item.decode_error is not None:
+        return [], f"表头无法按 {codec} 解码：{item.decode_error.reason}，该文件停止读取"
+    if isinstance(item, Line):
+        return [], f"表头超过 {limits.max_record_bytes} 字节上限，该文件停止读取"
+    if isinstance(item, BrokenRecord):
+        return [], f"表头引号不成对（第 {item.first_line} 行），该文件停止读取"
+    try:
+        return parse_record(item.text, delimiter), None
+    except csv.Error as exc:
+        return [], f"表头无法解析：{exc}，该文件停止读取"
+
+
+def _line_fault(spec: RowSpec, where: str, line: Line, codec: str, limits: CsvLimits) -> Message:
+    if line.decode_error is not None:
+        exc = line.decode_error
+        return spec.fault(
+            where,
+            f"该行无法按 {codec} 解码（第 {exc.start} 字节：{exc.reason}），原始字节以十六进制保存",
+            line.raw.hex(),
+        )
+    head = line.raw[: limits.max_record_bytes].decode(codec, errors="replace")
+    return spec.fault(
+        where,
+        f"第 {line.lineno} 行长 {line.overlong_bytes} 字节，超过单条记录 {limits.max_record_bytes} 字节上限"
+        "（连接器配置 csv_max_record_bytes），只保存开头部分",
+        raw_text(head, limits.max_record_bytes),
+    )
+
+
+def _broken_reason(item: BrokenRecord, width: int, limits: CsvLimits) -> str:
+    span = f"第 {item.first_line}–{item.last_line} 行"
+    if item.kind == "unbalanced_quote":
+        return f"引号不成对：第 {item.first_line} 行以引号开始的字段没有闭合，该行单独作为问题记录，其后各行照常读取"
+    if item.kind == "eof":
+        if not item.ends_with_newline:
+            return f"文件被截断：最后一条记录的引号未闭合（{span}）"
+        return f"引号未闭合：第 {item.first_line} 行开始的引号字段直到文件结尾都没有闭合（{span}）"
+    if item.kind == "too_many_lines":
+        return (
+            f"引号未闭合：第 {item.first_line} 行开始的引号字段超过 {limits.max_record_lines} 行仍未闭合"
+            "（连接器配置 csv_max_record_lines）"
+        )
+    if item.kind == "too_many_bytes":
+        return (
+            f"引号未闭合：第 {item.first_line} 行开始的引号字段超过 {limits.max_record_bytes} 字节仍未闭合"
+            "（连接器配置 csv_max_record_bytes）"
+        )
+    if item.kind == "undecodable_continuation":
+        return f"记录跨行且后续行无法解码，记录不完整（{span}）"
+    return f"列数不符：应为 {width} 列，实际 {item.columns} 列（记录跨{span}）"
+
+
+def _record_message(spec: RowSpec, where: str, record: Record, header: list[str], delimiter: str) -> Message:
+    text = record.text
+    try:
+        values = parse_record(text, delimiter)
+    except csv.Error as exc:
+        return _csv_error_fault(spec, where, record, header, delimiter, exc)
+    width = len(header)
+    if len(values) != width:
+        truncated = not record.raw.endswith(b"\n") and len(values) < width
+        reason = (
+            f"文件被截断：最后一行不完整（应为 {width} 列，实际 {len(values)} 列）"
+            if truncated
+            else f"列数不符：应为 {width} 列，实际 {len(values)} 列"
+        )
+        return spec.fault(where, reason, raw_text(_strip_eol(text)))
+    return spec.make_row(dict(zip(header, values, strict=True)), where)
+
+
+def _csv_error_fault(
+    spec: RowSpec, where: str, record: Record, header: list[str], delimiter: str, exc: csv.Error
+) -> Message:
+    """csv refused the record (e.g. a field over csv.field_size_limit()): name the field when it is that."""
+    limit = csv.field_size_limit()
+    lengths = field_lengths(record.text, delimiter)
+    longest = max(range(len(lengths)), key=lengths.__getitem__)
+    if lengths[longest] > limit:
+        column = header[longest] if longest < len(header) else f"第 {longest + 1} 列"
+        return spec.fault(
+            where,
+            f"字段 {column} 长 {lengths[longest]} 字符，超过 CSV 字段上限 {limit} 字符（第 {record.first_line} 行），"
+            "该行作为问题记录保存",
+            raw_text(_strip_eol(record.text)),
+            field=column,
+        )
+    return spec.fault(where, f"CSV 格式错误（第 {record.first_line} 行）：{exc}", raw_text(_strip_eol(record.text)))
 
 
 def read_jsonl_file(path: Path, spec: RowSpec, *, encoding: str | None = "auto") -> Generator[Message, None, bool]:
