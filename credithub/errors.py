@@ -56,6 +56,10 @@ class ConflictError(CreditHubError):
     """A concurrent change won (optimistic locking) or the request contradicts stored state."""
 
 
+class RunInProgressError(ConflictError):
+    """Another process holds the lock of the stage and data this call needs."""
+
+
 class ValidationFailedError(CreditHubError):
     """Input data failed validation; `context['failures']` lists why."""
 

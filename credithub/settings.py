@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     es_username: str | None = None
     es_password: SecretStr | None = None
     es_index_prefix: str = "credithub"
+    es_shards: int = Field(1, ge=1, le=1024, description="Primary shards of each new index version (fixed once created).")
+    es_replicas: int = Field(1, ge=0, le=32, description="Replicas of each index version (0 on a single-node cluster).")
+    es_bulk_threads: int = Field(4, ge=1, le=64, description="Concurrent bulk requests while publishing to Elasticsearch.")
+    es_bulk_chunk_size: int = Field(500, ge=1, le=10_000, description="Documents per bulk request.")
     sources_config: Path | None = Field(
         None, description="YAML/JSON file with one connector config per department; sandbox when unset."
     )
@@ -42,6 +46,13 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Shanghai", description="Calendar used for publicity periods and 'today'.")
     log_json: bool = False
+    sync_chunk_rows: int = Field(2000, ge=1, description="Rows landed per transaction by the sync stage.")
+    validate_chunk_rows: int = Field(
+        50_000, ge=1, description="Rows per suite run and per promotion transaction in the validate stage (bounds memory)."
+    )
+    lock_wait_seconds: float = Field(
+        6 * 3600, ge=0, description="How long a pipeline stage waits for another run holding its lock before it gives up."
+    )
 
     # Where HTTP department sources live, as JSON {"tax": "http://host:port", ...}. When set, the
     # Airflow tasks use these instead of starting the sandbox servers themselves (orchestration).
@@ -55,6 +66,10 @@ class Settings(BaseSettings):
     airflow_start_date: dt.date = dt.date(2026, 1, 1)
     airflow_deadline_alerts: bool = Field(
         True, description="Freshness-SLA DeadlineAlert on ingest DAGs (off under dag.test(): Airflow 3.3.2 bug)."
+    )
+    airflow_partitions: int = Field(
+        4, ge=1, le=256, description="Default number of entity hash partitions the profiles stage fans out into "
+        "(mapped tasks on the Celery workers); the DAG param `partitions` overrides it per run."
     )
 
     # Department scorecard (credithub/scorecard). Thresholds are policy: keep them configurable.
@@ -126,6 +141,30 @@ class Settings(BaseSettings):
             raise ValueError("public_base_url must be an absolute http(s) URL without query, e.g. https://credit.example.gov.cn")
         return value.rstrip("/")
 
+    # Steward console security (credithub/stewardship, api/steward): token expiry, console sessions,
+    # the origin state-changing console requests must come from, and the two-steward rule.
+    steward_token_days: int = Field(
+        90, ge=1, le=3650, description="Default lifetime of a new steward token (`stewards add --expires-days`)."
+    )
+    steward_session_idle_timeout: dt.timedelta = Field(
+        dt.timedelta(minutes=30), description="A console session unused this long is over."
+    )
+    steward_session_absolute_timeout: dt.timedelta = Field(
+        dt.timedelta(hours=12), description="A console session is over this long after sign-in, used or not."
+    )
+    steward_public_origin: str | None = Field(
+        None, description="Origin of the console as browsers see it (scheme://host[:port]); "
+        "default http://{api_host}:{api_port}. Console posts from any other origin get 403."
+    )
+    steward_two_person_approval: bool = Field(
+        True, description="A steward's fix of an identity field waits for a second steward's approval."
+    )
+    steward_identity_fields: list[str] = Field(
+        default_factory=lambda: ["name", "uscc", "org_code", "reg_no", "tax_no", "taxpayer_id", "legal_rep",
+                                 "legal_rep_id_no"],
+        description="Fields whose steward edits need a second steward's approval.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -143,6 +182,12 @@ class Settings(BaseSettings):
     @property
     def datadocs_dir(self) -> Path:
         return self.var_dir / "datadocs"
+
+    @property
+    def resolved_steward_origin(self) -> str:
+        if self.steward_public_origin:
+            return self.steward_public_origin.rstrip("/")
+        return f"http://{self.api_host}:{self.api_port}"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -21,6 +21,8 @@ from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_tod
 from credithub.disclosure.view import compute_summary
 from credithub.domain import CanonicalRecord, FactConflict, Profile, ProfileEvent, ProfileIdentity, Provenance
 from credithub.hashing import content_hash
+from credithub.pipeline.failpoints import fail_point
+from credithub.pipeline.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import CanonicalRecordRow, Entity, EntityLink, ProfileRow, StagedRecord, utcnow
@@ -256,6 +258,13 @@ def build_profiles(db: Database, settings: Settings, *, entity_ids: list[str] | 
     policy = load_policy(settings)
     today = local_today(settings)
     report = ProfilesReport()
+    with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds):
+        _build_targets(db, entity_ids, policy, today, report)
+    return report
+
+
+def _build_targets(db: Database, entity_ids: list[str] | None, policy: DisclosurePolicy, today: dt.date,
+                   report: ProfilesReport) -> None:
     with db.session() as session:
         if entity_ids is None:
             targets = list(session.scalars(select(Entity.id).where(Entity.dirty.is_(True)).order_by(Entity.id)))
@@ -265,7 +274,7 @@ def build_profiles(db: Database, settings: Settings, *, entity_ids: list[str] | 
         chunk = targets[start : start + CHUNK]
         with db.session() as session:
             _build_chunk(session, chunk, policy, today, report)
-    return report
+        fail_point("profiles.chunk", index=start // CHUNK)
 
 
 def _build_chunk(

@@ -21,6 +21,8 @@ from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_tod
 from credithub.disclosure.view import public_view
 from credithub.domain import Profile
 from credithub.search.base import SearchBackend
+from credithub.pipeline.failpoints import fail_point
+from credithub.pipeline.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import AuditLog, Entity, ProfileRow, utcnow
@@ -99,6 +101,7 @@ def _full(db: Database, backend: SearchBackend, policy: DisclosurePolicy, today:
                 yield _document(data, policy, today)
 
     report.version = backend.rebuild(documents())
+    fail_point("publish.rebuilt")
     report.upserted = len(published)
     with db.session() as session:
         _mark_published(session, published)
@@ -134,6 +137,7 @@ def _incremental(
                 ).all()
             )
         report.upserted += backend.upsert(_document(data[eid], policy, today) for eid, _ in chunk if eid in data)
+        fail_point("publish.upserted", index=start // BATCH)
         with db.session() as session:
             _mark_published(session, [(eid, digest) for eid, digest in chunk])
     if gone:
@@ -153,48 +157,55 @@ def publish_profiles(
         from credithub.search.factory import open_backend
 
         backend = open_backend(settings)
-    started = utcnow()
     try:
-        with db.session() as session:
-            last = last_publish(session)
-        reason = "changed"
-        if full:
-            reason = "requested"
-        elif last is None:
-            reason = "first"
-        elif backend.live_version() is None:
-            reason = "no_index"
-        elif backend.needs_rebuild():
-            reason = "index_outdated"
-        elif last.date != today.isoformat():
-            reason = "new_date"
-        elif last.policy_version != policy.version:
-            reason = "policy_changed"
-        report = PublishReport(full=reason != "changed", reason=reason, today=today)
-        if report.full:
-            _full(db, backend, policy, today, report)
-        else:
-            assert last is not None
-            _incremental(db, backend, policy, today, last.at, report)
-        with db.session() as session:
-            session.add(
-                AuditLog(
-                    at=started,
-                    actor=PUBLISH_ACTOR,
-                    action=PUBLISH_ACTION,
-                    target=report.version,
-                    after={
-                        "date": today.isoformat(),
-                        "policy_version": policy.version,
-                        "full": report.full,
-                        "reason": reason,
-                        "upserted": report.upserted,
-                        "deleted": report.deleted,
-                        "version": report.version,
-                    },
-                )
-            )
-        return report
+        with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds):
+            return _publish_locked(db, backend, policy, today, full)
     finally:
         if owned:
             backend.close()
+
+
+def _publish_locked(
+    db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, full: bool
+) -> PublishReport:
+    started = utcnow()
+    with db.session() as session:
+        last = last_publish(session)
+    reason = "changed"
+    if full:
+        reason = "requested"
+    elif last is None:
+        reason = "first"
+    elif backend.live_version() is None:
+        reason = "no_index"
+    elif backend.needs_rebuild():
+        reason = "index_outdated"
+    elif last.date != today.isoformat():
+        reason = "new_date"
+    elif last.policy_version != policy.version:
+        reason = "policy_changed"
+    report = PublishReport(full=reason != "changed", reason=reason, today=today)
+    if report.full:
+        _full(db, backend, policy, today, report)
+    else:
+        assert last is not None
+        _incremental(db, backend, policy, today, last.at, report)
+    with db.session() as session:
+        session.add(
+            AuditLog(
+                at=started,
+                actor=PUBLISH_ACTOR,
+                action=PUBLISH_ACTION,
+                target=report.version,
+                after={
+                    "date": today.isoformat(),
+                    "policy_version": policy.version,
+                    "full": report.full,
+                    "reason": reason,
+                    "upserted": report.upserted,
+                    "deleted": report.deleted,
+                    "version": report.version,
+                },
+            )
+        )
+    return report

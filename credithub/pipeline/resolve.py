@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from credithub.pipeline.failpoints import fail_point
+from credithub.pipeline.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import (
@@ -106,6 +108,11 @@ def load_judgments(session: Session) -> Judgments:
 
 def resolve_pending(db: Database, settings: Settings, *, config: MatcherConfig | None = None) -> ResolveReport:
     """Resolve every unresolved canonical record (see module docstring)."""
+    with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds):
+        return _resolve_locked(db, config)
+
+
+def _resolve_locked(db: Database, config: MatcherConfig | None) -> ResolveReport:
     started = time.perf_counter()
     report = ResolveReport()
     with db.session() as s:
@@ -145,6 +152,8 @@ def resolve_pending(db: Database, settings: Settings, *, config: MatcherConfig |
         _write(s, resolver, stored_entities, row_by_key, old_links, before, decisions + moved, report)
         for r in pending:
             r.resolved = True
+        s.flush()
+        fail_point("resolve.written")  # everything written, nothing committed yet
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -20,7 +20,8 @@ from credithub.pipeline.publish import publish_profiles
 from credithub.pipeline.resolve import resolve_pending
 from credithub.pipeline.sources import load_connectors
 from credithub.pipeline.sync import SyncReport, sync_department
-from credithub.pipeline.validate import validate_batch
+from credithub.pipeline.failpoints import fail_point
+from credithub.pipeline.validate import batches_to_validate, validate_batch
 from credithub.settings import Settings
 from credithub.storage.db import Database
 
@@ -65,15 +66,18 @@ def source_endpoints(settings: Settings) -> Iterator[dict[str, str]]:
 
 
 def ingest_department(db: Database, settings: Settings, connector: Any, *, full: bool = False) -> DepartmentOutcome:
-    """Sync one department and validate what landed (also the part of a batch that failed mid-way)."""
+    """Sync one department, then validate every batch of it with rows still pending: what this
+    sync landed, the part of a batch that failed mid-way, and whatever an earlier run killed
+    half-way or a standalone `credithub connectors sync` left behind."""
     outcome = DepartmentOutcome(department=connector.name)
-    outcome.syncs = sync_department(db, connector, full=full, raise_errors=False)
+    outcome.syncs = sync_department(db, connector, full=full, raise_errors=False,
+                                    lock_timeout=settings.lock_wait_seconds, chunk_rows=settings.sync_chunk_rows)
     errors = [f"{r.stream}: {r.error}" for r in outcome.syncs if r.error]
-    for report in outcome.syncs:
-        if report.rows_new or report.status in {"landed", "failed"}:
-            with log_context(department=connector.name, batch=report.batch_id, stage="validate"):
-                validated = validate_batch(db, settings, report.batch_id)
-            outcome.validations.append(validated.model_dump(mode="json"))
+    fail_point(f"run.synced.{connector.name}")
+    for batch_id in batches_to_validate(db, connector.name):
+        with log_context(department=connector.name, batch=batch_id, stage="validate"):
+            validated = validate_batch(db, settings, batch_id, chunk_rows=settings.validate_chunk_rows)
+        outcome.validations.append(validated.model_dump(mode="json"))
     outcome.error = "; ".join(errors) or None
     return outcome
 
@@ -100,10 +104,13 @@ def run_pipeline(
                 except Exception as exc:  # noqa: BLE001 - one department never stops the others
                     log.exception("department %s failed", name)
                     report.departments.append(DepartmentOutcome(department=name, error=str(exc)))
+        fail_point("run.ingested")
         step("resolve")
         report.resolve = resolve_pending(db, settings).model_dump(mode="json")
+        fail_point("run.resolved")
         step("profiles")
         report.profiles = build_profiles(db, settings).model_dump(mode="json")
+        fail_point("run.profiled")
         step("publish")
         report.publish = publish_profiles(db, settings).model_dump(mode="json")
     finally:

@@ -12,18 +12,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Connector, SchemaDrift, SourceFault, SourceRow, StateCheckpoint, Stream
 from credithub.hashing import content_hash
 from credithub.observability.logs import log_context
+from credithub.pipeline.failpoints import fail_point
+from credithub.pipeline.locks import department_lock_name, stage_lock
 from credithub.storage.db import Database
 from credithub.storage.tables import ConnectorState, RawRecord, StagedRecord, SyncBatch, utcnow
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+# Keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 1000
 
 
 class SyncReport(BaseModel):
@@ -56,6 +60,7 @@ class _Lander:
         self.batch = batch
         self.stream = stream
         self.rows: list[SourceRow | SourceFault] = []
+        self.flushes = 0
         self.report = SyncReport(batch_id=batch.id, department=batch.department, stream=batch.stream, status="running")
 
     def add(self, msg: SourceRow | SourceFault) -> None:
@@ -82,6 +87,8 @@ class _Lander:
                 )
             )
         self.rows = []
+        self.flushes += 1
+        fail_point("sync.flushed", index=self.flushes)
 
     def _save_state(self, s: Session, state: dict[str, Any]) -> None:
         row = s.get(ConnectorState, (self.batch.department, self.batch.stream))
@@ -91,6 +98,11 @@ class _Lander:
             row.state = state
 
     def _land(self, s: Session, msgs: Iterable[SourceRow | SourceFault]) -> None:
+        """Insert the chunk's new raw rows and their staged rows with set-based statements.
+
+        Plain executemany over dicts, not one ORM object per row: at city scale the ORM's
+        per-object flush was most of the sync stage's time and memory.
+        """
         dept, stream_name = self.batch.department, self.batch.stream
         prepared: dict[tuple[str, str], tuple[SourceRow | SourceFault, dict[str, Any]]] = {}
         for m in msgs:
@@ -103,70 +115,59 @@ class _Lander:
             prepared[(rid, content_hash(data))] = (m, data)
         if not prepared:
             return
-        keys = list(prepared)
-        existing: set[tuple[str, str]] = set()
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            existing.update(
-                (r, h)
-                for r, h in s.execute(
-                    select(RawRecord.source_record_id, RawRecord.content_hash).where(
-                        RawRecord.department == dept,
-                        RawRecord.stream == stream_name,
-                        tuple_(RawRecord.source_record_id, RawRecord.content_hash).in_(part),
-                    )
+        raw_t, staged_t = RawRecord.__table__, StagedRecord.__table__
+        record_ids = list({rid for rid, _ in prepared})
+        known: dict[str, set[str]] = {}
+        for i in range(0, len(record_ids), _IN_CHUNK):
+            part = record_ids[i : i + _IN_CHUNK]
+            for rid, digest in s.execute(
+                select(raw_t.c.source_record_id, raw_t.c.content_hash).where(
+                    raw_t.c.department == dept, raw_t.c.stream == stream_name, raw_t.c.source_record_id.in_(part)
                 )
-            )
-        new_keys = [k for k in keys if k not in existing]
+            ):
+                known.setdefault(rid, set()).add(digest)
+        new_keys = [k for k in prepared if k[1] not in known.get(k[0], ())]
         if not new_keys:
             return
         # A newer version of a source record replaces older, not yet resolved staged versions.
-        s.execute(
-            update(StagedRecord)
-            .where(
-                StagedRecord.department == dept,
-                StagedRecord.stream == stream_name,
-                StagedRecord.source_record_id.in_({k[0] for k in new_keys}),
-                StagedRecord.status.in_(("pending", "quarantined")),
+        older = sorted({rid for rid, _ in new_keys if rid in known})
+        for i in range(0, len(older), _IN_CHUNK):
+            s.execute(
+                update(staged_t)
+                .where(
+                    staged_t.c.department == dept,
+                    staged_t.c.stream == stream_name,
+                    staged_t.c.source_record_id.in_(older[i : i + _IN_CHUNK]),
+                    staged_t.c.status.in_(("pending", "quarantined")),
+                )
+                .values(status="superseded", resolution_note="newer version fetched", updated_at=utcnow(),
+                        version=staged_t.c.version + 1)
             )
-            .values(status="superseded", resolution_note="newer version fetched")
-        )
+        now = utcnow()
+        raw_rows = []
         for rid, digest in new_keys:
             msg, data = prepared[(rid, digest)]
-            raw = RawRecord(
-                batch_id=self.batch.id,
-                department=dept,
-                stream=stream_name,
-                source_record_id=rid,
-                content_hash=digest,
-                location=msg.location,
-                data=data,
-                fault=msg.reason if isinstance(msg, SourceFault) else None,
-            )
-            s.add(raw)
-            s.flush()
+            raw_rows.append({
+                "batch_id": self.batch.id, "department": dept, "stream": stream_name, "source_record_id": rid,
+                "content_hash": digest, "location": msg.location, "data": data,
+                "fault": msg.reason if isinstance(msg, SourceFault) else None, "fetched_at": now,
+            })
+        raw_ids = s.execute(
+            insert(raw_t).returning(raw_t.c.id, sort_by_parameter_order=True), raw_rows
+        ).scalars().all()
+        staged_rows = []
+        for raw_id, (rid, digest) in zip(raw_ids, new_keys, strict=True):
+            msg, data = prepared[(rid, digest)]
+            row: dict[str, Any] = {
+                "raw_record_id": raw_id, "batch_id": self.batch.id, "department": dept, "stream": stream_name,
+                "source_record_id": rid, "version": 1, "created_at": now, "updated_at": now,
+            }
             if isinstance(msg, SourceRow):
-                staged = StagedRecord(
-                    raw_record_id=raw.id,
-                    batch_id=self.batch.id,
-                    department=dept,
-                    stream=stream_name,
-                    source_record_id=rid,
-                    staged=self.stream.stage(data),
-                    status="pending",
-                )
+                row.update(staged=self.stream.stage(data), status="pending", failures=None)
             else:
-                staged = StagedRecord(
-                    raw_record_id=raw.id,
-                    batch_id=self.batch.id,
-                    department=dept,
-                    stream=stream_name,
-                    source_record_id=rid,
-                    staged={},
-                    status="quarantined",
-                    failures=[_fault_failure(msg)],
-                )
-            s.add(staged)
+                row.update(staged={}, status="quarantined", failures=[_fault_failure(msg)])
+            staged_rows.append(row)
+        s.execute(insert(staged_t), staged_rows)
         self.report.rows_new += len(new_keys)
 
 
@@ -205,20 +206,26 @@ def _finish_batch(db: Database, report: SyncReport, drift: list[dict[str, Any]])
         batch.error = report.error
 
 
-def sync_stream(db: Database, connector: Connector, stream: str, *, full: bool = False) -> SyncReport:
+def sync_stream(
+    db: Database, connector: Connector, stream: str, *, full: bool = False, lock_timeout: float | None = None,
+    chunk_rows: int = CHUNK_SIZE,
+) -> SyncReport:
     """Read one stream after its saved cursor (everything when `full`) and land it raw.
 
     Raises the source's error after recording it on the batch, so callers (Airflow) can
-    decide to retry; everything fetched before the error has landed.
+    decide to retry; everything fetched before the error has landed. Holds the department's
+    lock (waits `lock_timeout` seconds, None: forever) so two syncs never land the same stream.
     """
     stream_obj = connector.stream(stream)
-    batch, state = _start_batch(db, connector.name, stream, full)
-    with log_context(department=connector.name, batch=batch.id, stream=stream, stage="sync"):
-        return _read_and_land(db, connector, stream_obj, batch, state)
+    with stage_lock(db, department_lock_name(connector.name), timeout=lock_timeout):
+        batch, state = _start_batch(db, connector.name, stream, full)
+        with log_context(department=connector.name, batch=batch.id, stream=stream, stage="sync"):
+            return _read_and_land(db, connector, stream_obj, batch, state, chunk_rows)
 
 
 def _read_and_land(
-    db: Database, connector: Connector, stream_obj: Stream, batch: SyncBatch, state: dict[str, Any] | None
+    db: Database, connector: Connector, stream_obj: Stream, batch: SyncBatch, state: dict[str, Any] | None,
+    chunk_rows: int,
 ) -> SyncReport:
     stream = stream_obj.name
     lander = _Lander(db, batch, stream_obj)
@@ -227,7 +234,7 @@ def _read_and_land(
         for msg in stream_obj.read(state):
             if isinstance(msg, (SourceRow, SourceFault)):
                 lander.add(msg)
-                if len(lander.rows) >= CHUNK_SIZE:
+                if len(lander.rows) >= chunk_rows:
                     # Landing early without moving the cursor is safe: a re-read dedups by hash.
                     lander.flush()
             elif isinstance(msg, StateCheckpoint):
@@ -260,7 +267,8 @@ def _read_and_land(
 
 
 def sync_department(
-    db: Database, connector: Connector, *, full: bool = False, raise_errors: bool = True
+    db: Database, connector: Connector, *, full: bool = False, raise_errors: bool = True,
+    lock_timeout: float | None = None, chunk_rows: int = CHUNK_SIZE,
 ) -> list[SyncReport]:
     """Sync every stream of a department; one failing stream does not stop the others.
 
@@ -270,7 +278,8 @@ def sync_department(
     first_error: Exception | None = None
     for stream in connector.stream_instances():
         try:
-            reports.append(sync_stream(db, connector, stream.name, full=full))
+            reports.append(sync_stream(db, connector, stream.name, full=full, lock_timeout=lock_timeout,
+                                           chunk_rows=chunk_rows))
         except Exception as exc:  # noqa: BLE001 - recorded on the batch, re-raised below
             first_error = first_error or exc
             with db.session() as s:

@@ -54,7 +54,8 @@ def _work(part: int) -> tuple[np.ndarray, SuiteOutcome]:
     return positions, run_suite(_JOB["suite"], sub)
 
 
-def _merge(suite_name: str, evaluated: int, pieces: list[tuple[np.ndarray, SuiteOutcome]]) -> SuiteOutcome:
+def merge_outcomes(suite_name: str, evaluated: int, pieces: list[tuple[np.ndarray, SuiteOutcome]]) -> SuiteOutcome:
+    """One outcome from pieces; each piece's local row positions map through its array."""
     out = SuiteOutcome(suite=suite_name, evaluated=evaluated, success=all(p.success for _, p in pieces))
     stats: dict[tuple[str, str | None], ExpectationStat] = {}
     for positions, piece in pieces:
@@ -93,4 +94,4 @@ def run_suite_parallel(suite: Any, frame: pd.DataFrame, *, key: str, workers: in
             pieces = pool.map(_work, range(workers))
     finally:
         _JOB.clear()
-    return _merge(suite.name, len(frame), pieces)
+    return merge_outcomes(suite.name, len(frame), pieces)
