@@ -11,6 +11,7 @@ from fastapi import Request
 from credithub.errors import AuthenticationError
 from credithub.settings import Settings
 from credithub.stewardship.service import StewardService
+from credithub.stewardship.sessions import session_principal
 from credithub.stewardship.tokens import Principal, authenticate
 from credithub.storage.db import Database
 
@@ -51,6 +52,9 @@ def api_principal(request: Request) -> Principal:
 
 
 def page_principal(request: Request) -> Principal:
-    """Console pages: the HttpOnly SameSite=Strict cookie set at sign-in (or a bearer header)."""
-    token = request.cookies.get(COOKIE_NAME) or bearer_token(request)
-    return authenticate(get_db(request), get_settings(request), token)
+    """Console pages: a bearer header if there is one (then the cookie is ignored, which is what
+    lets bearer requests skip the CSRF check), else the session id cookie set at sign-in."""
+    token = bearer_token(request)
+    if token is not None:
+        return authenticate(get_db(request), get_settings(request), token)
+    return session_principal(get_db(request), get_settings(request), request.cookies.get(COOKIE_NAME))

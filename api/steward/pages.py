@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from api.steward.csrf import LOGIN_COOKIE, csrf_protect, csrf_token_for, login_form_token
 from api.steward.deps import COOKIE_NAME, get_db, get_service, get_settings, page_principal
 from credithub.errors import (
     AuthenticationError,
@@ -28,15 +29,18 @@ from credithub.errors import (
     ValidationFailedError,
 )
 from credithub.stewardship.models import AuditFilter, QueueFilter
-from credithub.stewardship.tokens import Principal, authenticate
-from credithub.validation.datadocs import offline_css, offline_html, resolve_docs_file
+from credithub.stewardship.sessions import end_session, start_session
+from credithub.stewardship.tokens import Principal
+from credithub.validation.datadocs import offline_css, offline_html
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 DATADOCS_STATIC = STATIC_DIR / "datadocs"
 DATADOCS_STATIC_URL = "/steward/datadocs/_static"
 
-router = APIRouter(prefix="/steward", tags=["steward console"], include_in_schema=False)
+# csrf_protect runs before every console route: state-changing requests need origin + token.
+router = APIRouter(prefix="/steward", tags=["steward console"], include_in_schema=False,
+                   dependencies=[Depends(csrf_protect)])
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 
@@ -48,6 +52,7 @@ FORM_FIELD_PREFIX = "f__"
 def _render(request: Request, name: str, principal: Principal | None, status_code: int = 200,
             **ctx: Any) -> HTMLResponse:
     ctx.setdefault("message", request.query_params.get("msg"))
+    ctx.setdefault("csrf_token", csrf_token_for(request))
     return templates.TemplateResponse(request, f"steward/{name}", {"principal": principal, **ctx},
                                       status_code=status_code)
 
@@ -72,9 +77,19 @@ def _principal(request: Request) -> Principal:
 # ---------------------------------------------------------------- sign-in
 
 
+def _login_form(request: Request, status_code: int = 200, **ctx: Any) -> Response:
+    """The sign-in page with a login-CSRF token bound to its pre-session cookie."""
+    cookies = Response()
+    token = login_form_token(request, cookies)
+    resp = _render(request, "login.html", None, status_code=status_code, login_csrf_token=token, **ctx)
+    for header in cookies.headers.getlist("set-cookie"):
+        resp.headers.append("set-cookie", header)
+    return resp
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
-    return _render(request, "login.html", None)
+    return _login_form(request)
 
 
 @router.post("/login")
@@ -82,17 +97,20 @@ async def login(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token") or "").strip()
     try:
-        authenticate(get_db(request), get_settings(request), token)
+        session_id, _ = start_session(get_db(request), get_settings(request), token)
     except AuthenticationError:
-        return _render(request, "login.html", None, status_code=401, error="令牌无效或已被吊销，请联系管理员。")
+        return _login_form(request, status_code=401, error="令牌无效、已过期或已被吊销，请联系管理员。")
     resp = RedirectResponse("/steward", status_code=303)
-    resp.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/steward",
+    # The cookie holds a fresh random session id, never the token itself.
+    resp.set_cookie(COOKIE_NAME, session_id, httponly=True, samesite="strict", path="/steward",
                     secure=request.url.scheme == "https")
+    resp.delete_cookie(LOGIN_COOKIE, path="/steward/login")
     return resp
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    end_session(get_db(request), get_settings(request), request.cookies.get(COOKIE_NAME))
     resp = RedirectResponse("/steward/login", status_code=303)
     resp.delete_cookie(COOKIE_NAME, path="/steward")
     return resp
@@ -338,10 +356,7 @@ def datadocs(request: Request, rel: str) -> Response:
     principal = None
     try:
         principal = _principal(request)
-        service = get_service(request)
-        if not service.datadocs_visible(principal, rel):
-            raise NotFoundError("no such Data Docs page", path=rel)
-        path = resolve_docs_file(get_settings(request).datadocs_dir, rel)
+        path = get_service(request).datadocs_file(principal, rel)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
     if path.suffix == ".html":

@@ -31,6 +31,9 @@ def add(
         str | None, typer.Option("--department", "-d", help="Department the steward may see and change, e.g. tax.")
     ] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Admin role: all departments and the audit log.")] = False,
+    expires_days: Annotated[int | None, typer.Option(
+        "--expires-days", min=1, max=3650,
+        help="Token lifetime in days (default CREDITHUB_STEWARD_TOKEN_DAYS, 90).")] = None,
 ) -> None:
     """Create a steward and print its token ONCE (only a hash is stored)."""
     if not admin and not department:
@@ -45,14 +48,17 @@ def add(
             raise typer.Exit(2)
     db = _db()
     try:
-        info, token = add_steward(db, Settings(), name=name, department=department, admin=admin)
+        info, token = add_steward(db, Settings(), name=name, department=department, admin=admin,
+                                  expires_days=expires_days)
     except CreditHubError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     finally:
         db.dispose()
     scope = "all departments (admin)" if admin else f"department {info.department}"
-    err.print(f"steward #{info.id} {info.name}: {scope}. Store this token now; it is not shown again:")
+    expires = info.expires_at.strftime("%Y-%m-%d %H:%M UTC") if info.expires_at else "?"
+    err.print(f"steward #{info.id} {info.name}: {scope}, expires {expires}. "
+              "Store this token now; it is not shown again:")
     typer.echo(token)
 
 
@@ -63,15 +69,18 @@ def list_(
     """List stewards (token prefixes only; tokens themselves are never stored)."""
     db = _db()
     try:
-        rows = list_stewards(db, include_revoked=not active)
+        rows = list_stewards(db, Settings(), include_revoked=not active)
     finally:
         db.dispose()
     table = Table(title="Stewards")
-    for col in ("id", "name", "department", "role", "token", "created", "revoked"):
-        table.add_column(col)
+    for col in ("id", "name", "department", "role", "token"):
+        table.add_column(col, no_wrap=True)  # names and token prefixes are what admins search for
+    for col in ("created", "expires", "revoked"):
+        table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(str(r.id), r.name, r.department or "*", r.role, r.token_prefix + "…",
-                      r.created_at.strftime("%Y-%m-%d %H:%M"),
+                      r.created_at.strftime("%Y-%m-%d"),
+                      r.expires_at.strftime("%Y-%m-%d") if r.expires_at else "",
                       r.revoked_at.strftime("%Y-%m-%d %H:%M") if r.revoked_at else "")
     Console().print(table)
 

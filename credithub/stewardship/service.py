@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select
@@ -53,6 +54,7 @@ from credithub.storage.tables import (
     ValidationRun,
     utcnow,
 )
+from credithub.validation.datadocs import resolve_docs_file
 from credithub.validation.rows import validate_rows
 from credithub.validation.streams import stream_for
 from credithub.validation.suites import load_suite, suite_columns
@@ -396,8 +398,24 @@ class StewardService:
                                       success=r.success, evaluated=r.evaluated, failed=r.failed,
                                       created_at=r.created_at, datadocs_path=r.datadocs_path) for r in s.scalars(q)]
 
+    def datadocs_file(self, principal: Principal, rel_path: str) -> Path:
+        """The Data Docs file behind a URL path, if this principal may read it.
+
+        The path is resolved first (realpath: `..`, decoded `%2e%2e`/`%2F`, symlinks) and refused if it
+        leaves the site; the owning department is read from the RESOLVED path, so `static/../…` is
+        judged by where it lands, not by how it starts."""
+        if "\x00" in rel_path:
+            raise NotFoundError("no such Data Docs page", path=rel_path.replace("\x00", ""))
+        root = self.settings.datadocs_dir.resolve()
+        path = resolve_docs_file(root, rel_path)
+        if not self.datadocs_visible(principal, path.relative_to(root).as_posix()):
+            raise NotFoundError("no such Data Docs page", path=rel_path)
+        return path
+
     def datadocs_visible(self, principal: Principal, rel_path: str) -> bool:
-        """Data Docs pages of a dataset are visible to that department's stewards (and admins)."""
+        """Data Docs pages of a dataset are visible to that department's stewards (and admins).
+
+        `rel_path` must already be resolved inside the site (see datadocs_file)."""
         if principal.is_admin:
             return True
         parts = rel_path.strip("/").split("/")

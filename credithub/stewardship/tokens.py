@@ -14,15 +14,18 @@ import re
 import secrets
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from credithub.errors import AuthenticationError, ConflictError, NotFoundError, ValidationFailedError
 from credithub.settings import Settings
 from credithub.storage.db import Database
-from credithub.storage.tables import AuditLog, Steward, utcnow
+from credithub.storage.tables import AuditLog, Steward, StewardSession, utcnow
 
 TOKEN_PREFIX = "chs_"
 _DEPARTMENT = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+# One message for every refused credential: unknown, revoked and expired must look the same to a
+# caller, or the error tells an attacker which stolen tokens are worth keeping.
+INVALID_CREDENTIALS = "令牌或会话无效、已过期或已被吊销 / invalid, expired or revoked credentials"
 
 
 class Principal(BaseModel):
@@ -53,11 +56,34 @@ class StewardInfo(BaseModel):
     token_prefix: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
 
     @classmethod
-    def of(cls, row: Steward) -> StewardInfo:
+    def of(cls, row: Steward, settings: Settings | None = None) -> StewardInfo:
+        expires = token_expires_at(row, settings) if settings is not None else row.expires_at
         return cls(id=row.id, name=row.name, department=row.department, role=row.role,
-                   token_prefix=row.token_prefix, created_at=row.created_at, revoked_at=row.revoked_at)
+                   token_prefix=row.token_prefix, created_at=row.created_at, revoked_at=row.revoked_at,
+                   expires_at=expires)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def token_expires_at(row: Steward, settings: Settings) -> dt.datetime:
+    """A token's end of life; tokens created before expiry existed get the policy lifetime."""
+    if row.expires_at is not None:
+        return as_utc(row.expires_at)
+    return as_utc(row.created_at) + dt.timedelta(days=settings.steward_token_days)
+
+
+def steward_is_active(row: Steward, settings: Settings, now: dt.datetime | None = None) -> bool:
+    return row.revoked_at is None and (now or utcnow()) < token_expires_at(row, settings)
+
+
+def principal_of(row: Steward) -> Principal:
+    return Principal(steward_id=row.id, name=row.name, department=row.department, role=row.role)
 
 
 def hash_token(token: str, settings: Settings) -> str:
@@ -69,8 +95,13 @@ def hash_token(token: str, settings: Settings) -> str:
 
 
 def add_steward(db: Database, settings: Settings, *, name: str, department: str | None,
-                admin: bool = False, actor: str = "cli") -> tuple[StewardInfo, str]:
-    """Create a steward; returns its info and the token (the only time the token exists in clear)."""
+                admin: bool = False, actor: str = "cli", expires_days: int | None = None) -> tuple[StewardInfo, str]:
+    """Create a steward; returns its info and the token (the only time the token exists in clear).
+
+    The token expires after `expires_days` (default settings.steward_token_days)."""
+    days = settings.steward_token_days if expires_days is None else expires_days
+    if not 1 <= days <= 3650:
+        raise ValidationFailedError("expiry must be between 1 and 3650 days", field="expires_days", value=days)
     name = name.strip()
     if not name:
         raise ValidationFailedError("steward name is empty", field="name")
@@ -81,7 +112,8 @@ def add_steward(db: Database, settings: Settings, *, name: str, department: str 
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
         row = Steward(name=name, department=None if admin else department, role="admin" if admin else "steward",
-                      token_hash=hash_token(token, settings), token_prefix=token[:10])
+                      token_hash=hash_token(token, settings), token_prefix=token[:10],
+                      expires_at=utcnow() + dt.timedelta(days=days))
         s.add(row)
         s.flush()
         info = StewardInfo.of(row)
@@ -90,12 +122,12 @@ def add_steward(db: Database, settings: Settings, *, name: str, department: str 
     return info, token
 
 
-def list_stewards(db: Database, *, include_revoked: bool = True) -> list[StewardInfo]:
+def list_stewards(db: Database, settings: Settings, *, include_revoked: bool = True) -> list[StewardInfo]:
     with db.session() as s:
         q = select(Steward).order_by(Steward.id)
         if not include_revoked:
             q = q.where(Steward.revoked_at.is_(None))
-        return [StewardInfo.of(r) for r in s.scalars(q)]
+        return [StewardInfo.of(r, settings) for r in s.scalars(q)]
 
 
 def revoke_steward(db: Database, steward_id: int, *, actor: str = "cli") -> StewardInfo:
@@ -107,6 +139,9 @@ def revoke_steward(db: Database, steward_id: int, *, actor: str = "cli") -> Stew
             raise ConflictError("token already revoked", steward=steward_id)
         before = StewardInfo.of(row).model_dump(mode="json")
         row.revoked_at = utcnow()
+        # Console sessions die with the token (they are also checked against it on every request).
+        s.execute(update(StewardSession).where(StewardSession.steward_id == row.id,
+                                               StewardSession.revoked_at.is_(None)).values(revoked_at=row.revoked_at))
         s.flush()
         info = StewardInfo.of(row)
         s.add(AuditLog(actor=actor, action="steward_revoke", department=row.department,
@@ -115,15 +150,14 @@ def revoke_steward(db: Database, steward_id: int, *, actor: str = "cli") -> Stew
 
 
 def authenticate(db: Database, settings: Settings, token: str | None) -> Principal:
-    """The steward holding `token`; AuthenticationError when missing, unknown or revoked."""
+    """The steward holding `token`; AuthenticationError when missing, unknown, revoked or expired
+    (the last three with one and the same message and no context)."""
     if not token:
         raise AuthenticationError("steward token required")
     hashed = hash_token(token.strip(), settings)
     with db.session() as s:
         row = s.scalar(select(Steward).where(Steward.token_hash == hashed))
         # compare_digest keeps the final equality constant-time even though the lookup is by index.
-        if row is None or not hmac.compare_digest(row.token_hash, hashed):
-            raise AuthenticationError("unknown steward token")
-        if row.revoked_at is not None:
-            raise AuthenticationError("steward token revoked", steward=row.id)
-        return Principal(steward_id=row.id, name=row.name, department=row.department, role=row.role)
+        if row is None or not hmac.compare_digest(row.token_hash, hashed) or not steward_is_active(row, settings):
+            raise AuthenticationError(INVALID_CREDENTIALS)
+        return principal_of(row)

@@ -243,6 +243,47 @@ class AuditLog(Base):
     """Append-only: rows are inserted, never updated or deleted."""
 
     __tablename__ = "audit_log"
+    expires_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), doc="Token end of life; null (tokens from before 0002) = created_at + policy days."
+    )
+
+
+class StewardSession(Base):
+    """A steward console sign-in: the cookie holds a random session id, only its hash is stored."""
+
+    __tablename__ = "steward_sessions"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    steward_id: Mapped[int] = mapped_column(ForeignKey("stewards.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), doc="Absolute end of the session.")
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PendingChange(Base):
+    """A steward's fix of identity fields, waiting for a second steward (four-eyes rule).
+
+    status: pending | approved | rejected | stale (the record changed or was superseded before a decision)
+    """
+
+    __tablename__ = "steward_pending_changes"
+    __table_args__ = (Index("ix_pending_changes_record_status", "staged_record_id", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    staged_record_id: Mapped[int] = mapped_column(ForeignKey("staged_records.id"))
+    department: Mapped[str] = mapped_column(String(64), index=True)
+    record_version: Mapped[int] = mapped_column(Integer, doc="The record version the change was made against.")
+    changes: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    identity_fields: Mapped[list[Any]] = mapped_column(JsonType)
+    note: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("stewards.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("stewards.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

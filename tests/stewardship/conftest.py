@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import re
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -49,6 +51,22 @@ class World:
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
+    def sign_in(self, who: str) -> None:
+        """The browser's sign-in: load the form (pre-session cookie + token), post it from the console's origin."""
+        form = self.client.get("/steward/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        r = self.client.post("/steward/login", data={"token": self.tokens[who], "csrf_token": token},
+                             headers={"Origin": ORIGIN}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/steward", r.text
+
+    def csrf(self, page: str = "/steward") -> str:
+        """The CSRF token the signed-in console's forms carry, read from a page like a browser would."""
+        return re.search(r'name="csrf_token" value="([^"]+)"', self.client.get(page).text).group(1)
+
+    def post_form(self, url: str, data: dict[str, Any], **kw: Any) -> Any:
+        """A console form post as the browser sends it: same-origin, with the page's CSRF token."""
+        return self.client.post(url, data={**data, "csrf_token": self.csrf()}, headers={"Origin": ORIGIN}, **kw)
+
     def staged(self, staged_id: int) -> StagedRecord:
         with self.db.session() as s:
             row = s.get(StagedRecord, staged_id)
@@ -57,7 +75,11 @@ class World:
             return row
 
 
+ORIGIN = "http://testserver"  # TestClient's base URL: the console's public origin in these tests
+
+
 def build_world(db: Database, settings: Settings, *, build_docs: bool = False) -> World:
+    settings.steward_public_origin = ORIGIN
     qs_rows = [spot_row(i) for i in range(4)] + [spot_row(10, org_code="19220382-2"),
                                                  spot_row(11, org_code="12345678-0"),
                                                  spot_row(12, result="不合格", issue=None)]

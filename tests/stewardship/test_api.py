@@ -46,7 +46,7 @@ def test_foreign_department_gets_403_or_404_and_never_data(any_world: World) -> 
     after = w.staged(qs_id)
     assert (after.status, after.version, after.staged) == (before.status, before.version, before.staged)
     # Pages too: the tax steward's cookie cannot open the quality-supervision record.
-    w.client.cookies.set("credithub_steward", w.tokens["tax"], path="/steward")
+    w.sign_in("tax")
     page = w.client.get(f"/steward/records/{qs_id}")
     assert page.status_code == 404 and before.source_record_id not in page.text
 
@@ -124,6 +124,7 @@ def test_concurrent_edits_second_stale_edit_gets_409(any_world: World) -> None:
 def test_revoked_or_unknown_token_gets_401(any_world: World) -> None:
     w = any_world
     assert w.client.get("/api/v1/steward/me", headers=w.auth("tax")).status_code == 200
+    w.sign_in("tax")
     assert w.client.get("/api/v1/steward/me").status_code == 401
     assert w.client.get("/api/v1/steward/me", headers={"Authorization": "Bearer chs_nope"}).status_code == 401
     with w.db.session() as s:
@@ -132,7 +133,6 @@ def test_revoked_or_unknown_token_gets_401(any_world: World) -> None:
     r = w.client.get("/api/v1/steward/queue", headers=w.auth("tax"))
     assert r.status_code == 401 and "TX-" not in r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    w.client.cookies.set("credithub_steward", w.tokens["tax"], path="/steward")
     page = w.client.get("/steward", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/steward/login")
 

@@ -23,6 +23,8 @@ def console(sqlite_db: Database, settings: Settings) -> Iterator[tuple[str, Worl
 
     world = build_world(sqlite_db, settings)
     with serve_in_thread(create_app(settings)) as url:
+        # The console only takes form posts from its own public origin (CSRF defence).
+        settings.steward_public_origin = url
         yield url, world
 
 

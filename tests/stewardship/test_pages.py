@@ -9,22 +9,27 @@ from sqlalchemy import select
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import ValidationRun
-from tests.stewardship.conftest import World, build_world
+from tests.stewardship.conftest import ORIGIN, World, build_world
 
 EXTERNAL_ASSET = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
 
 
 def _sign_in(w: World, who: str) -> None:
-    r = w.client.post("/steward/login", data={"token": w.tokens[who]}, follow_redirects=False)
+    form = w.client.get("/steward/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    r = w.client.post("/steward/login", data={"token": w.tokens[who], "csrf_token": token},
+                      headers={"Origin": ORIGIN}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/steward"
-    cookie = r.headers["set-cookie"]
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("credithub_steward="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
 
 
 def test_sign_in_rejects_bad_token_and_pages_require_it(world: World) -> None:
     r = world.client.get("/steward", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/steward/login")
-    r = world.client.post("/steward/login", data={"token": "chs_wrong"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', world.client.get("/steward/login").text).group(1)
+    r = world.client.post("/steward/login", data={"token": "chs_wrong", "csrf_token": token},
+                          headers={"Origin": ORIGIN})
     assert r.status_code == 401 and "令牌无效" in r.text
 
 
@@ -41,17 +46,17 @@ def test_steward_finds_and_fixes_a_record_through_the_pages(world: World) -> Non
     assert 'id="failures"' in page.text and 'id="raw-row"' in page.text and "组织机构代码" in page.text
     version = re.search(r'id="fix-version" value="(\d+)"', page.text).group(1)
     # A refused fix re-renders the form with the reason and keeps the record quarantined.
-    bad = w.client.post(f"/steward/records/{sid}/fix", data={"version": version, "f__org_code": "19220382-9"})
+    bad = w.post_form(f"/steward/records/{sid}/fix", {"version": version, "f__org_code": "19220382-9"})
     assert bad.status_code == 422 and 'id="error"' in bad.text and "校验位" in bad.text
     assert w.staged(sid).status == "quarantined"
-    ok = w.client.post(f"/steward/records/{sid}/fix", data={"version": version, "f__org_code": "19220382-1",
-                                                            "note": "核对营业执照"})
+    ok = w.post_form(f"/steward/records/{sid}/fix", {"version": version, "f__org_code": "19220382-1",
+                                                     "note": "核对营业执照"})
     assert ok.status_code == 200 and "已放行" in ok.text and 'data-status="released"' in ok.text
     assert 'id="release-now"' in ok.text
     row = w.staged(sid)
     assert row.status == "released" and row.staged["org_code"] == "19220382-1"
     # The same form posted again with the old version is a conflict, shown on the page.
-    stale = w.client.post(f"/steward/records/{sid}/fix", data={"version": version, "f__org_code": "60003734-1"})
+    stale = w.post_form(f"/steward/records/{sid}/fix", {"version": version, "f__org_code": "60003734-1"})
     assert stale.status_code == 409
 
 
@@ -66,8 +71,8 @@ def test_admin_sees_audit_page_steward_does_not(world: World) -> None:
 
 def test_bulk_reject_from_the_queue_page(world: World) -> None:
     _sign_in(world, "tax")
-    r = world.client.post("/steward/bulk", data={"ids": [str(i) for i in world.tax_bad], "action": "reject",
-                                                  "reason": "来源重复"})
+    r = world.post_form("/steward/bulk", {"ids": [str(i) for i in world.tax_bad], "action": "reject",
+                                          "reason": "来源重复"})
     assert r.status_code == 200 and "已驳回 2 条" in r.text
     assert {world.staged(i).status for i in world.tax_bad} == {"rejected"}
 
