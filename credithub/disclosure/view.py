@@ -7,29 +7,15 @@ publicity period that ends today is honoured even before the nightly republish.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stdnum.cn import ric
-
 from credithub.disclosure.policy import DisclosurePolicy, PublicityRule
+from credithub.disclosure.scrub import scrub_text
 from credithub.domain import CreditSummary, Profile, ProfileEvent, Provenance
 
-REDACTED = "[已隐去]"
-# 18-character resident identity numbers; confirmed with the check digit so USCCs are not hit.
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 _RATING_KEYS = ("rating", "grade", "level", "value")
 _REFERENCE_ATTRS = ("case_no", "decision_no", "document_no")
-
-
-def scrub_text(text: str) -> str:
-    """Redact personal ID numbers and phone numbers wherever a department put them in free text."""
-    text = _RESIDENT_ID.sub(lambda m: REDACTED if ric.is_valid(m.group(0)) else m.group(0), text)
-    text = _MOBILE.sub(REDACTED, text)
-    return _LANDLINE.sub(REDACTED, text)
 
 
 def _scrub(value: Any, is_private: Callable[[str], bool]) -> Any:
