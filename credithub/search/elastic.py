@@ -3,17 +3,27 @@
     {prefix}-profiles          alias every reader and incremental writer uses
     {prefix}-profiles-v{n}     one index per full build, settings/mappings from the index template
 
-A rebuild bulk-loads a new version with the client's streaming helper, refreshes it,
-then moves the alias in one atomic POST _aliases (remove old + add new) and deletes
-the old and any orphaned versions (failed builds), so searches never see a gap.
-Request bodies come from credithub.search.queries (pure functions, tested as JSON).
+A rebuild bulk-loads a new version without replicas or refreshes, then sets the configured
+replicas and refresh interval, refreshes it, moves the alias in one atomic POST _aliases
+(remove old + add new) and deletes the old and any orphaned versions (failed builds), so
+searches never see a gap. Request bodies come from credithub.search.queries (pure functions,
+tested as JSON).
+
+Shards and replicas are settings (CREDITHUB_ES_SHARDS, CREDITHUB_ES_REPLICAS), given when each
+version is created: create-time settings override the index template's. Bulk requests go out
+`CREDITHUB_ES_BULK_THREADS` at a time: each chunk is sent by the client's streaming helper,
+which retries 429 back-pressure with exponential backoff (the client's parallel_bulk helper
+does not retry, so it is not used), and chunks run on a small thread pool with a bounded
+number in flight, so memory stays flat on a million-document rebuild.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -26,19 +36,47 @@ from credithub.search.ranking import Candidate, MatchData, assemble, fetch_limit
 from credithub.settings import Settings
 
 BULK_CHUNK_SIZE = 500
+BULK_THREADS = 4
 BULK_MAX_RETRIES = 3  # 429 back-pressure is retried by the helper with exponential backoff
-# Indexing is faster without periodic refreshes; the build refreshes once before the swap.
-BUILD_SETTINGS = {"index": {"refresh_interval": "-1"}}
-SERVE_SETTINGS = {"index": {"refresh_interval": "1s"}}
 REQUEST_TIMEOUT_S = 30
+
+
+def build_settings(shards: int) -> dict[str, Any]:
+    """Settings of a version while it is bulk-loaded: no periodic refresh and no replicas
+    (each document is indexed once; replicas copy the finished segments afterwards)."""
+    return {"index": {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "-1"}}
+
+
+def serve_settings(replicas: int) -> dict[str, Any]:
+    """Settings a version gets once loaded, before it goes live."""
+    return {"index": {"number_of_replicas": replicas, "refresh_interval": "1s"}}
+
+
+def _chunks(actions: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    it = iter(actions)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 class ElasticBackend:
     """SearchBackend on an Elasticsearch 9 cluster. Cheap to construct (no request until used)."""
 
-    def __init__(self, client: Elasticsearch, prefix: str) -> None:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        prefix: str,
+        *,
+        shards: int = 1,
+        replicas: int = 1,
+        bulk_threads: int = BULK_THREADS,
+        bulk_chunk_size: int = BULK_CHUNK_SIZE,
+    ) -> None:
         self.client = client
         self.prefix = prefix
+        self.shards = shards
+        self.replicas = replicas
+        self.bulk_threads = bulk_threads
+        self.bulk_chunk_size = bulk_chunk_size
         self.alias = queries.alias_name(prefix)
         self._version_re = re.compile(rf"^{re.escape(self.alias)}-v(\d+)$")
 
@@ -50,8 +88,11 @@ class ElasticBackend:
         if settings.es_username:
             password = settings.es_password.get_secret_value() if settings.es_password else ""
             auth = (settings.es_username, password)
-        client = Elasticsearch(settings.es_url, basic_auth=auth, request_timeout=REQUEST_TIMEOUT_S)
-        return cls(client, settings.es_index_prefix)
+        # One pooled connection per concurrent bulk request, plus room for searches.
+        client = Elasticsearch(settings.es_url, basic_auth=auth, request_timeout=REQUEST_TIMEOUT_S,
+                               connections_per_node=max(10, settings.es_bulk_threads + 2))
+        return cls(client, settings.es_index_prefix, shards=settings.es_shards, replicas=settings.es_replicas,
+                   bulk_threads=settings.es_bulk_threads, bulk_chunk_size=settings.es_bulk_chunk_size)
 
     # ---- versions ----------------------------------------------------------------
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -89,18 +130,50 @@ class ElasticBackend:
         self._call("index template", self.client.indices.put_index_template, name=self.alias, **body)
 
     # ---- writing ---------------------------------------------------------------
-    def _bulk(self, actions: Iterable[dict[str, Any]], *, refresh: str | bool = False) -> tuple[int, list[Any]]:
+    def _bulk_chunk(self, chunk: list[dict[str, Any]], refresh: str | bool) -> tuple[int, list[Any]]:
+        """One bulk request (split further only past the helper's byte limit), 429s retried."""
         done, errors = 0, []
+        for ok, item in helpers.streaming_bulk(
+            self.client, chunk, chunk_size=len(chunk), max_retries=BULK_MAX_RETRIES,
+            raise_on_error=False, raise_on_exception=True, refresh=refresh,
+        ):
+            op = next(iter(item.values()))
+            if ok and op.get("result") != "not_found":
+                done += 1
+            elif not ok and op.get("status") != 404:
+                errors.append(item)
+        return done, errors
+
+    def _bulk(self, actions: Iterable[dict[str, Any]], *, refresh: str | bool = False) -> tuple[int, list[Any]]:
+        """Send `actions` in chunks, up to `bulk_threads` requests at once; (applied, rejected items)."""
+        done, errors = 0, []
+
+        def collect(finished: Iterable[Future[tuple[int, list[Any]]]]) -> None:
+            nonlocal done
+            for future in finished:
+                n, errs = future.result()
+                done += n
+                errors.extend(errs)
+
         try:
-            for ok, item in helpers.streaming_bulk(
-                self.client, actions, chunk_size=BULK_CHUNK_SIZE, max_retries=BULK_MAX_RETRIES,
-                raise_on_error=False, raise_on_exception=True, refresh=refresh,
-            ):
-                op = next(iter(item.values()))
-                if ok and op.get("result") != "not_found":
-                    done += 1
-                elif not ok and op.get("status") != 404:
-                    errors.append(item)
+            if self.bulk_threads == 1:
+                for chunk in _chunks(actions, self.bulk_chunk_size):
+                    n, errs = self._bulk_chunk(chunk, refresh)
+                    done += n
+                    errors.extend(errs)
+                return done, errors
+            pool = ThreadPoolExecutor(self.bulk_threads, thread_name_prefix="es-bulk")
+            try:
+                pending: set[Future[tuple[int, list[Any]]]] = set()
+                for chunk in _chunks(actions, self.bulk_chunk_size):
+                    # Bounded: at most two chunks queued per thread, however long the stream.
+                    if len(pending) >= 2 * self.bulk_threads:
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        collect(finished)
+                    pending.add(pool.submit(self._bulk_chunk, chunk, refresh))
+                collect(wait(pending).done)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)  # after an error: queued chunks are not sent
         except (ApiError, TransportError) as exc:
             raise SearchBackendError("Elasticsearch bulk request failed", alias=self.alias, reason=str(exc)) from exc
         return done, errors
@@ -109,13 +182,14 @@ class ElasticBackend:
         self.ensure_template()
         versions = self._all_versions()
         new = queries.index_name(self.prefix, (self._number(versions[-1]) + 1) if versions else 1)
-        self._call("index creation", self.client.indices.create, index=new, settings=BUILD_SETTINGS)
+        self._call("index creation", self.client.indices.create, index=new, settings=build_settings(self.shards))
         try:
             _, errors = self._bulk(queries.bulk_actions(new, documents))
             if errors:
                 raise SearchBackendError("documents rejected while rebuilding the index", index=new,
                                          rejected=len(errors), first=str(errors[0])[:500])
-            self._call("settings update", self.client.indices.put_settings, index=new, settings=SERVE_SETTINGS)
+            self._call("settings update", self.client.indices.put_settings, index=new,
+                       settings=serve_settings(self.replicas))
             self._call("refresh", self.client.indices.refresh, index=new)
             old = self._live_indices()
             self._call("alias swap", self.client.indices.update_aliases,

@@ -7,6 +7,8 @@ alias swap, cleanup and query bodies.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from credithub.search.elastic import ElasticBackend
 from credithub.search.embedded import EmbeddedBackend
 from credithub.search.factory import open_backend
 from credithub.settings import Settings
+from tests.search import fake_es
 from tests.search.fake_es import FakeCluster, fake_elasticsearch
 
 PREFIX = "chx"
@@ -90,13 +93,16 @@ def test_first_rebuild_bulk_loads_then_points_alias(es: tuple[ElasticBackend, Fa
     swap = steps.index(("POST", "/_aliases"))
     refresh = steps.index(("POST", f"/{ALIAS}-v1/_refresh"))
     assert create < bulk < refresh < swap
-    assert cluster.requests[create].json() == {"settings": {"index": {"refresh_interval": "-1"}}}
+    # loaded without replicas or refreshes; the template's shard count is overridden by the setting
+    assert cluster.requests[create].json() == {
+        "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1"}}
+    }
     lines = cluster.requests[bulk].ndjson()
     assert len(lines) == 2 * len(documents)
     assert lines[0] == {"index": {"_index": f"{ALIAS}-v1", "_id": documents[0]["entity_id"]}}
     assert lines[1] == documents[0]
     settings = next(r for r in cluster.requests if r.path == f"/{ALIAS}-v1/_settings")
-    assert settings.json() == {"index": {"refresh_interval": "1s"}}
+    assert settings.json() == {"index": {"number_of_replicas": 1, "refresh_interval": "1s"}}
     assert cluster.requests[swap].json() == {"actions": [{"add": {"index": f"{ALIAS}-v1", "alias": ALIAS,
                                                                   "is_write_index": True}}]}
     assert backend.live_version() == f"{ALIAS}-v1" and backend.count() == len(documents)
@@ -155,8 +161,85 @@ def test_bulk_is_streamed_in_chunks(es: tuple[ElasticBackend, FakeCluster], docu
     many = ({**documents[i % len(documents)], "entity_id": f"E{i:05d}"} for i in range(1200))
     backend.rebuild(many)
     sizes = [len(r.ndjson()) // 2 for r in cluster.of("PUT", "/_bulk")]
-    assert sizes == [500, 500, 200]
+    assert sorted(sizes) == [200, 500, 500]  # concurrent requests may arrive in any order
     assert backend.count() == 1200
+
+
+def test_shards_replicas_and_bulk_size_come_from_settings(tmp_path: Any, documents: list[dict[str, Any]]) -> None:
+    with fake_elasticsearch() as (url, cluster):
+        backend = open_backend(Settings(var_dir=tmp_path, es_url=url, es_index_prefix=PREFIX, es_shards=6,
+                                        es_replicas=2, es_bulk_chunk_size=4, es_bulk_threads=1))
+        try:
+            backend.rebuild(documents)
+        finally:
+            backend.close()
+    (create,) = [r for r in cluster.requests if r.method == "PUT" and r.path == f"/{ALIAS}-v1"]
+    assert create.json()["settings"]["index"] == {"number_of_shards": 6, "number_of_replicas": 0,
+                                                  "refresh_interval": "-1"}
+    (serve,) = cluster.of("PUT", "/_settings")
+    assert serve.json() == {"index": {"number_of_replicas": 2, "refresh_interval": "1s"}}
+    sizes = [len(r.ndjson()) // 2 for r in cluster.of("PUT", "/_bulk")]
+    expected = [4] * (len(documents) // 4) + ([len(documents) % 4] if len(documents) % 4 else [])
+    assert sizes == expected  # one thread: in stream order
+
+
+@pytest.fixture
+def bulk_concurrency(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Make the fake ES hold each bulk request a moment and record how many were in flight at once."""
+    seen = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    original = fake_es._Handler.do_PUT
+
+    def slow_bulk(handler: Any) -> None:
+        if not handler.path.split("?")[0].endswith("/_bulk"):
+            return original(handler)
+        with lock:
+            seen["now"] += 1
+            seen["max"] = max(seen["max"], seen["now"])
+        time.sleep(0.05)
+        with lock:  # before answering: the client cannot send its next request earlier
+            seen["now"] -= 1
+        return original(handler)
+
+    monkeypatch.setattr(fake_es._Handler, "do_PUT", slow_bulk)
+    return seen
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_bulk_requests_go_out_concurrently_up_to_the_thread_setting(
+    tmp_path: Any, documents: list[dict[str, Any]], bulk_concurrency: dict[str, int], threads: int
+) -> None:
+    many = [{**documents[i % len(documents)], "entity_id": f"E{i:05d}"} for i in range(200)]
+    with fake_elasticsearch() as (url, cluster):
+        backend = open_backend(Settings(var_dir=tmp_path, es_url=url, es_index_prefix=PREFIX,
+                                        es_bulk_chunk_size=10, es_bulk_threads=threads))
+        try:
+            backend.rebuild(many)
+            assert backend.count() == 200
+            assert backend.upsert([{**d, "status": "注销"} for d in many[:50]]) == 50
+        finally:
+            backend.close()
+    assert len(cluster.of("PUT", "/_bulk")) == 20 + 5
+    assert bulk_concurrency["max"] == threads
+    stored = cluster.indices[f"{ALIAS}-v1"]
+    assert {stored[f"E{i:05d}"]["status"] for i in range(50)} == {"注销"}
+
+
+def test_a_rejected_chunk_among_concurrent_ones_fails_the_rebuild(
+    tmp_path: Any, documents: list[dict[str, Any]], bulk_concurrency: dict[str, int]
+) -> None:
+    many = [{**documents[i % len(documents)], "entity_id": f"E{i:05d}"} for i in range(100)]
+    with fake_elasticsearch() as (url, cluster):
+        backend = open_backend(Settings(var_dir=tmp_path, es_url=url, es_index_prefix=PREFIX,
+                                        es_bulk_chunk_size=10, es_bulk_threads=4))
+        cluster.reject_ids.add("E00057")
+        try:
+            with pytest.raises(SearchBackendError, match="rejected") as err:
+                backend.rebuild(many)
+        finally:
+            backend.close()
+    assert err.value.context["rejected"] == 1
+    assert cluster.indices == {} and not cluster.of("POST", "/_aliases")  # partial version removed, no swap
 
 
 def test_upsert_before_any_build_creates_first_version(es: tuple[ElasticBackend, FakeCluster],
