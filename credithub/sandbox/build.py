@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from credithub.errors import ConfigError
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments import WRITERS
 from credithub.sandbox.population import build_outsiders, build_population
+from credithub.sandbox.store import Population
 
 ProgressFn = Callable[[str], None]
 
@@ -34,6 +34,10 @@ class SandboxManifest(BaseModel):
     basic_auth: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="department -> {username, password} its server demands"
     )
+    last_changed: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="department -> stream -> existing records the last `advance` gave a new version (change_share)",
+    )
 
     def total(self) -> int:
         return sum(sum(s.values()) for s in self.counts.values())
@@ -53,24 +57,35 @@ def generate(
     for department in WRITERS:
         if (out_dir / department).is_dir():
             shutil.rmtree(out_dir / department)
+    (out_dir / TRUTH_FILE).unlink(missing_ok=True)
     rng = random.Random(seed)
-    population = build_population(rng, companies)
+    # The population lives in companies.jsonl (streamed, then read back as departments need it),
+    # and ground truth is streamed as records are written: memory stays flat at any size.
+    companies_file = build_population(rng, companies, out_dir / COMPANIES_FILE)
+    population = Population(companies_file)
     outsiders = build_outsiders(random.Random(f"{seed}:outsiders"), population, max(2, companies // 40))
-    ctx = GenContext(rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate, outsiders=outsiders)
-    api_keys = {"tax": f"sbx-{rng.getrandbits(64):016x}"}
-    basic_auth = {"housing_provident_fund": {"username": "gjj_credithub", "password": f"{rng.getrandbits(48):012x}"}}
-    for department, writer in WRITERS.items():
-        # Each department draws from its own random stream, so adding one never reshuffles the others.
-        ctx.rng = random.Random(f"{seed}:{department}")
-        writer(ctx)
-        if progress:
-            progress(department)
-    with (out_dir / COMPANIES_FILE).open("w", encoding="utf-8") as f:
-        for c in population + outsiders:
-            f.write(c.model_dump_json() + "\n")
-    with (out_dir / TRUTH_FILE).open("w", encoding="utf-8") as f:
-        for t in ctx.truth:
-            f.write(json.dumps(t, ensure_ascii=False) + "\n")
+    if progress:
+        progress("population")
+    truth_part = out_dir / (TRUTH_FILE + ".part")
+    try:
+        with truth_part.open("w", encoding="utf-8", buffering=1 << 20) as truth:
+            ctx = GenContext(
+                rng=rng, companies=population, out_dir=out_dir, fault_rate=fault_rate, outsiders=outsiders, truth=truth
+            )
+            api_keys = {"tax": f"sbx-{rng.getrandbits(64):016x}"}
+            basic_auth = {
+                "housing_provident_fund": {"username": "gjj_credithub", "password": f"{rng.getrandbits(48):012x}"}
+            }
+            for department, writer in WRITERS.items():
+                # Each department draws from its own random stream, so adding one never reshuffles the others.
+                ctx.rng = random.Random(f"{seed}:{department}")
+                writer(ctx)
+                if progress:
+                    progress(department)
+    finally:
+        companies_file.close()
+    # Renamed last: a run finding ground_truth.jsonl takes the sandbox as complete.
+    truth_part.replace(out_dir / TRUTH_FILE)
     manifest = SandboxManifest(
         out_dir=out_dir,
         seed=seed,

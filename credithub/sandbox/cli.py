@@ -34,7 +34,8 @@ def generate(
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
-        task = progress.add_task("generating", total=len(DEPARTMENTS))
+        # One step for the population, then one per department.
+        task = progress.add_task("population", total=len(DEPARTMENTS) + 1)
         try:
             manifest = build(
                 out,
@@ -58,17 +59,32 @@ def generate(
 @app.command()
 def advance(
     dir: Annotated[Path, typer.Option("--dir", help="A generated sandbox directory.")] = Path("var/sandbox"),  # noqa: A002
+    change_share: Annotated[
+        float,
+        typer.Option(
+            "--change-share",
+            min=0.0,
+            max=1.0,
+            help="Also give this share of all records a new version (0.01 = 1 %), in the SQL and API departments.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Move the sandbox one day forward: new and changed records for incremental syncs."""
     from credithub.sandbox.evolve import advance as step
 
     try:
         before = _total(dir)
-        manifest = step(dir)
+        with console.status(f"advancing {dir} by one day"):
+            manifest = step(dir, change_share=change_share)
     except CreditHubError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
-    typer.echo(f"day {manifest.days_advanced}: {manifest.total() - before} new records")
+    changed = sum(sum(s.values()) for s in manifest.last_changed.values())
+    share = changed / before if before else 0.0
+    typer.echo(
+        f"day {manifest.days_advanced}: {manifest.total() - before} new records, "
+        f"{changed} of {before} records changed ({share:.2%})"
+    )
 
 
 def _total(path: Path) -> int:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from credithub.sandbox import faults
 from credithub.sandbox.population import AS_OF, Company
+from credithub.sandbox.store import Chosen, Population, Spool
 from credithub.sandbox.words import REGION_PREFIX
 
 
-@dataclass(frozen=True)
+# Slotted: a city-sized sandbox remembers hundreds of thousands of these.
+@dataclass(frozen=True, slots=True)
 class Penalty:
     company_id: str
     case_no: str
@@ -20,7 +25,7 @@ class Penalty:
     decided: dt.date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Honour:
     company_id: str
     list_name: str
@@ -31,16 +36,17 @@ class Honour:
 @dataclass
 class GenContext:
     rng: random.Random
-    companies: list[Company]
+    companies: Population
     out_dir: Path
     fault_rate: float
-    truth: list[dict[str, str]] = field(default_factory=list)
+    truth: IO[str] | None = None
+    """Where ground-truth lines go as records are written (ground_truth.jsonl, or a part of it)."""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
     today: dt.date = AS_OF
     penalties: list[Penalty] = field(default_factory=list)
     """Penalty decisions written so far, so credit-repair decisions can name real ones."""
-    outsiders: list[Company] = field(default_factory=list)
+    outsiders: Sequence[Company] = ()
     """Companies from other cities some departments mention (not in the register)."""
     honours: list[Honour] = field(default_factory=list)
     """Ratings that put a company on the red list (tax A, customs AEO), for development_reform."""
@@ -58,21 +64,34 @@ class GenContext:
     def faulty(self, factor: float = 1.0) -> bool:
         return self.rng.random() < self.fault_rate * factor
 
-    def sample(self, share: float, tag: str | None = None, *, boost: float = 3.0, minimum: int = 4) -> list[Company]:
+    def sample(self, share: float, tag: str | None = None, *, boost: float = 3.0, minimum: int = 4) -> Chosen:
         """Companies a department has records about; those carrying `tag` are `boost` times as likely.
 
-        At least `minimum` companies, so even a small sandbox has something in every stream.
+        At least `minimum` companies, so even a small sandbox has something in every stream. The
+        companies are parsed one at a time as the department walks through them.
         """
-        out = []
-        for c in self.companies:
-            p = share * (boost if tag and tag in c.tags else 1.0)
-            if self.rng.random() < min(p, 0.95):
-                out.append(c)
-        chosen = {c.company_id for c in out}
-        rest = [c for c in self.companies if c.company_id not in chosen]
-        while len(out) < minimum and rest:
-            out.append(rest.pop(self.rng.randrange(len(rest))))
-        return sorted(out, key=lambda c: c.company_id)
+        pop = self.companies
+        chance = min(share * boost, 0.95) if tag else min(share, 0.95)
+        plain = min(share, 0.95)
+        draw = self.rng.random
+        out = [i for i in range(len(pop)) if draw() < (chance if tag and pop.has_tag(i, tag) else plain)]
+        if len(out) < minimum:
+            chosen = set(out)
+            rest = [i for i in range(len(pop)) if i not in chosen]
+            while len(out) < minimum and rest:
+                out.append(rest.pop(self.rng.randrange(len(rest))))
+        # Ordered by company id as text (C100000 sorts before C10001), as the departments always listed them.
+        out.sort(key=pop.company_id)
+        return Chosen(pop, out)
+
+    def spool(self) -> Spool:
+        """A list for rows to be counted, split or sorted before writing: on disk once it is large."""
+        return Spool(tmp_dir=self.out_dir)
+
+    def company(self, company_id: str) -> Company | None:
+        """The population's company with this id (None for outside companies and unknown ids)."""
+        i = self.companies.position(company_id)
+        return None if i is None else self.companies[i]
 
     def name(self, c: Company, variant_rate: float = 0.25) -> str:
         """The name as this department writes it: usually right, sometimes a known variant."""
@@ -133,12 +152,11 @@ class GenContext:
     def record(self, department: str, stream: str, record_id: str, company: Company | None) -> None:
         dept = self.counts.setdefault(department, {})
         dept[stream] = dept.get(stream, 0) + 1
-        if company is not None:
-            self.truth.append(
-                {
-                    "department": department,
-                    "stream": stream,
-                    "source_record_id": record_id,
-                    "company_id": company.company_id,
-                }
-            )
+        if company is not None and self.truth is not None:
+            line = {
+                "department": department,
+                "stream": stream,
+                "source_record_id": record_id,
+                "company_id": company.company_id,
+            }
+            self.truth.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -29,33 +30,36 @@ def _cell(value: object) -> str:
 def write_csv(
     path: Path,
     columns: list[str],
-    rows: list[dict[str, object]],
+    rows: Iterable[dict[str, object]],
     *,
     encoding: str,
     bom: bool = False,
     broken: dict[int, bytes] | None = None,
 ) -> None:
     broken = broken or {}
-    out = io.BytesIO()
-    if bom:
-        out.write("\ufeff".encode("utf-8"))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
 
     def line(values: list[str]) -> bytes:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerow(values)
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(values)
         # A GBK export cannot hold characters outside GBK (rare name characters): the exporting
         # system writes '?' instead, as real ones do. GB18030 and UTF-8 hold everything.
         return buf.getvalue().encode(encoding, errors="replace")
 
-    out.write(line(columns))
-    for i, row in enumerate(rows):
-        if i in broken:
-            out.write(broken[i])
-        out.write(line([_cell(row.get(c)) for c in columns]))
-    path.write_bytes(out.getvalue())
+    with path.open("wb", buffering=1 << 20) as out:
+        if bom:
+            out.write("\ufeff".encode("utf-8"))
+        out.write(line(columns))
+        for i, row in enumerate(rows):
+            if i in broken:
+                out.write(broken[i])
+            out.write(line([_cell(row.get(c)) for c in columns]))
 
 
-def write_sqlite(path: Path, tables: dict[str, tuple[list[str], list[dict[str, object]]]]) -> None:
+def write_sqlite(path: Path, tables: dict[str, tuple[list[str], Iterable[dict[str, object]]]]) -> None:
+    """One table per entry, filled in the order given (each table's rows are consumed before the next)."""
     if path.exists():
         path.unlink()
     conn = sqlite3.connect(path)
@@ -64,19 +68,19 @@ def write_sqlite(path: Path, tables: dict[str, tuple[list[str], list[dict[str, o
             conn.execute(f"CREATE TABLE {table} ({', '.join(f'{c} TEXT' for c in columns)})")
             conn.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                [[None if r.get(c) is None else _cell(r.get(c)) for c in columns] for r in rows],
+                ([None if r.get(c) is None else _cell(r.get(c)) for c in columns] for r in rows),
             )
         conn.commit()
     finally:
         conn.close()
 
 
-def write_xlsx(path: Path, sheet: str, columns: list[str], rows: list[dict[str, object]]) -> None:
+def write_xlsx(path: Path, sheet: str, columns: list[str], rows: Iterable[dict[str, object]]) -> None:
     from openpyxl import Workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
+    # Write-only mode streams rows to the file; the default mode keeps every cell object in memory.
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
     ws.append(columns)
     for row in rows:
         ws.append([row.get(c) for c in columns])
@@ -91,36 +95,47 @@ def write_xml(
     root: str,
     item: str,
     columns: list[str],
-    rows: list[dict[str, object]],
+    rows: Iterable[dict[str, object]],
     attrs: dict[str, str] | None = None,
 ) -> None:
     head = " ".join(f'{k}="{escape(v)}"' for k, v in (attrs or {}).items())
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{root}{' ' + head if head else ''}>"]
-    for row in rows:
-        parts.append(f"  <{item}>")
-        for c in columns:
-            value = row.get(c)
-            parts.append(f"    <{c}/>" if value is None else f"    <{c}>{escape(_cell(value))}</{c}>")
-        parts.append(f"  </{item}>")
-    parts.append(f"</{root}>")
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{" " + head if head else ""}>\n')
+        for row in rows:
+            parts = [f"  <{item}>"]
+            for c in columns:
+                value = row.get(c)
+                parts.append(f"    <{c}/>" if value is None else f"    <{c}>{escape(_cell(value))}</{c}>")
+            parts.append(f"  </{item}>\n")
+            out.write("\n".join(parts))
+        out.write(f"</{root}>\n")
 
 
-def write_jsonl(path: Path, rows: list[dict[str, object]], *, broken: dict[int, str] | None = None) -> None:
+def write_jsonl(path: Path, rows: Iterable[dict[str, object]], *, broken: dict[int, str] | None = None) -> None:
     broken = broken or {}
-    lines = []
-    for i, row in enumerate(rows):
-        if i in broken:
-            lines.append(broken[i])
-        lines.append(json.dumps(row, ensure_ascii=False))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    written = 0
+    with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        for i, row in enumerate(rows):
+            if i in broken:
+                out.write(broken[i] + "\n")
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            written += 1
+        if not written:
+            out.write("\n")  # as "\n".join([]) + "\n" always wrote
 
 
-def write_api_records(path: Path, rows: list[dict[str, object]]) -> None:
-    """The records a sandbox HTTP API serves (sorted by its change time, then id).
+def write_api_records(path: Path, rows: Iterable[dict[str, object]]) -> None:
+    """The records a sandbox HTTP API serves (the caller sorts them by change time, then id).
 
-    Written to a temporary file and renamed, so a running server never reads half a file.
+    The file is `json.dumps(rows, ensure_ascii=False, indent=0)`, written record by record to a
+    temporary file and renamed, so a running server never reads half a file.
     """
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        first = True
+        for row in rows:
+            out.write("[\n" if first else ",\n")
+            out.write(json.dumps(row, ensure_ascii=False, indent=0))
+            first = False
+        out.write("[]" if first else "\n]")
     os.replace(tmp, path)

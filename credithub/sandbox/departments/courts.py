@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import Counter
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_jsonl
@@ -26,8 +28,8 @@ DISRUPT = (
 
 
 def write(ctx: GenContext) -> None:
-    rows: list[dict[str, object]] = []
-    for c in ctx.sample(0.06) + ctx.outsiders:
+    rows = ctx.spool()
+    for c in itertools.chain(ctx.sample(0.06), ctx.outsiders):
         filed = ctx.event_date(c, dt.date(2020, 1, 1))
         court, code = ctx.rng.choice(COURTS)
         case = f"（{filed.year}）{code}执{ctx.rng.randint(100, 39999)}号"
@@ -61,12 +63,13 @@ def write(ctx: GenContext) -> None:
             }
         )
     folder = ctx.dept_dir(DEPT)
-    for year in sorted({str(r["updatedAt"])[:4] for r in rows}):
-        part = [r for r in rows if str(r["updatedAt"]).startswith(year)]
+    per_year = Counter(str(r["updatedAt"])[:4] for r in rows)
+    for year in sorted(per_year):
+        part = (r for r in rows if str(r["updatedAt"]).startswith(year))
         broken = {}
-        if ctx.fault_rate > 0 and len(part) > 3 and ctx.rng.random() < 0.5:
+        if ctx.fault_rate > 0 and per_year[year] > 3 and ctx.rng.random() < 0.5:
             broken = {
-                len(part) // 2: '{"id": "SXBROKEN' + year + '", "caseCode": "（' + year + '）粤03执1号", "iname": '
+                per_year[year] // 2: '{"id": "SXBROKEN' + year + '", "caseCode": "（' + year + '）粤03执1号", "iname": '
             }
         path = folder / f"sxbzxr_{year}.jsonl"
         write_jsonl(path, part, broken=broken)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_xml
 
@@ -13,7 +15,7 @@ VIOLATIONS = ("申报不实影响国家税款征收", "未按规定申报进出�
 
 
 def write(ctx: GenContext) -> None:
-    grades, penalties = [], []
+    grades, penalties = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.1, "trade", boost=4):
         rid = f"HGXY{len(grades) + 1:06d}"
         ctx.record(DEPT, "credit_grades", rid, c)
@@ -32,7 +34,7 @@ def write(ctx: GenContext) -> None:
                 "UpdateTime": ctx.updated_at(effective),
             }
         )
-    for c in ctx.sample(0.03, "trade", boost=4) + ctx.outsiders[:1]:
+    for c in itertools.chain(ctx.sample(0.03, "trade", boost=4), ctx.outsiders[:1]):
         decided = ctx.event_date(c)
         rid = f"深关缉违字〔{decided.year}〕{len(penalties) + 1:04d}号"
         ctx.penalty(c, rid, "深圳海关", decided)
@@ -55,8 +57,8 @@ def write(ctx: GenContext) -> None:
     ):
         # Customs drops one file per half year of updates.
         for half, part in (
-            ("H1", [r for r in rows if str(r["UpdateTime"])[5:7] <= "06"]),
-            ("H2", [r for r in rows if str(r["UpdateTime"])[5:7] > "06"]),
+            ("H1", (r for r in rows if str(r["UpdateTime"])[5:7] <= "06")),
+            ("H2", (r for r in rows if str(r["UpdateTime"])[5:7] > "06")),
         ):
             path = d / f"{sub}_{half}.xml"
             write_xml(path, root, item, cols, part, attrs={"source": "深圳海关"})

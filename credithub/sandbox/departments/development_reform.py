@@ -6,6 +6,7 @@ import datetime as dt
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments._api import write_streams
+from credithub.sandbox.population import Company
 
 DEPT = "development_reform"
 COMMITMENTS = ("证明事项告知承诺", "审批替代型承诺", "主动型承诺", "信用修复承诺")
@@ -18,7 +19,7 @@ RED_LISTS = (
 
 
 def write(ctx: GenContext) -> None:
-    commitments, red, repair = [], [], []
+    commitments, red, repair = ctx.spool(), ctx.spool(), ctx.spool()
     for c in ctx.sample(0.12):
         committed = ctx.event_date(c)
         rid = f"XYCN{len(commitments) + 1:06d}"
@@ -36,17 +37,19 @@ def write(ctx: GenContext) -> None:
             }
         )
     # The red list follows other departments' honours (tax A, customs AEO) plus its own awards.
-    by_id = {c.company_id: c for c in ctx.companies}
+    # Awards name companies by id: a city-sized list of models would not fit in memory.
+    pop = ctx.companies
     awards = [
-        (by_id[h.company_id], h.list_name, h.issuer, h.since)
+        (h.company_id, h.list_name, h.issuer, h.since)
         for h in ctx.honours
-        if h.since >= dt.date(2023, 1, 1) and h.company_id in by_id
+        if h.since >= dt.date(2023, 1, 1) and pop.position(h.company_id) is not None
     ]
     awards = ctx.rng.sample(awards, k=min(len(awards), max(3, len(ctx.companies) * 4 // 100)))
     for c in ctx.sample(0.015):
         if c.status not in {"吊销", "注销"}:
-            awards.append((c, *ctx.rng.choice(RED_LISTS[2:]), ctx.event_date(c, dt.date(2023, 1, 1))))
-    for c, name, issuer, since in sorted(awards, key=lambda a: (a[3], a[0].company_id, a[1])):
+            awards.append((c.company_id, *ctx.rng.choice(RED_LISTS[2:]), ctx.event_date(c, dt.date(2023, 1, 1))))
+    for company_id, name, issuer, since in sorted(awards, key=lambda a: (a[3], a[0], a[1])):
+        c = _company(ctx, company_id)
         listed = ctx.date_between(since, since + dt.timedelta(days=30))
         rid = f"HMD{len(red) + 1:06d}"
         ctx.record(DEPT, "red_list", rid, c)
@@ -63,11 +66,14 @@ def write(ctx: GenContext) -> None:
             }
         )
     # A repair names a real penalty decision of the same company, after the minimum publicity period.
-    by_id = {c.company_id: c for c in ctx.companies}
-    candidates = [p for p in ctx.penalties if p.company_id in by_id and p.decided <= ctx.today - dt.timedelta(days=120)]
+    candidates = [
+        p
+        for p in ctx.penalties
+        if pop.position(p.company_id) is not None and p.decided <= ctx.today - dt.timedelta(days=120)
+    ]
     chosen = ctx.rng.sample(candidates, k=min(len(candidates), max(4, len(ctx.companies) * 3 // 100)))
     for p in sorted(chosen, key=lambda p: (p.decided, p.case_no)):
-        c = by_id[p.company_id]
+        c = _company(ctx, p.company_id)
         decided = ctx.date_between(p.decided + dt.timedelta(days=91), p.decided + dt.timedelta(days=400))
         rid = f"XYXF{len(repair) + 1:06d}"
         ctx.record(DEPT, "credit_repair", rid, c)
@@ -84,3 +90,10 @@ def write(ctx: GenContext) -> None:
             }
         )
     write_streams(ctx, DEPT, {"credit_commitments": commitments, "red_list": red, "credit_repair": repair})
+
+
+def _company(ctx: GenContext, company_id: str) -> Company:
+    c = ctx.company(company_id)
+    if c is None:  # ids were checked against the population above
+        raise KeyError(company_id)
+    return c

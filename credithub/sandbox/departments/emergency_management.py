@@ -20,7 +20,7 @@ FACTS = (
 
 
 def write(ctx: GenContext) -> None:
-    penalties, licences = [], []
+    penalties, licences = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.04, "factory", boost=3):
         decided = ctx.event_date(c)
         rid = f"深应急罚〔{decided.year}〕{len(penalties) + 1:04d}号"

@@ -24,7 +24,7 @@ VIOLATIONS = ("超标排放水污染物", "未批先建", "未按规定运行污
 
 
 def write(ctx: GenContext) -> None:
-    ratings, penalties = [], []
+    ratings, penalties = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.06, "factory", boost=5):
         year = ctx.rng.choice((2023, 2024, 2025))
         if year < c.established.year:

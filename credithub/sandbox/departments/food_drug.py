@@ -42,7 +42,7 @@ FACTS = (
 
 def write(ctx: GenContext) -> None:
     d = ctx.dept_dir(DEPT)
-    licences, penalties = [], []
+    licences, penalties = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.03, "food", boost=15):
         issued = ctx.date_between(max(c.established, dt.date(2019, 1, 1)))
         rid = f"JY{ctx.rng.choice((1, 2, 3))}4403{ctx.rng.randint(4, 11):02d}{len(licences) + 1:07d}"

@@ -20,7 +20,7 @@ CONDUCT = ("未按规定实行实名制管理", "施工现场扬尘治理不到�
 
 
 def write(ctx: GenContext) -> None:
-    quals, bad = [], []
+    quals, bad = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.04, "construction", boost=12):
         issued = ctx.date_between(max(c.established, dt.date(2019, 1, 1)))
         rid = f"D2443{ctx.rng.randrange(10**5):05d}{len(quals) + 1:03d}"

@@ -9,7 +9,7 @@ DEPT = "housing_provident_fund"
 
 
 def write(ctx: GenContext) -> None:
-    rows = []
+    rows = ctx.spool()
     for c in ctx.sample(0.04):
         noticed = ctx.event_date(c)
         rid = f"GJJQJ{len(rows) + 1:06d}"

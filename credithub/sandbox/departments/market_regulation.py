@@ -55,14 +55,16 @@ OFFICES = (
 
 
 def write(ctx: GenContext) -> None:
-    register = [_register_row(ctx, i, c) for i, c in enumerate(ctx.companies, start=1)]
-    abnormal, serious, penalties = [], [], []
+    register, abnormal, serious, penalties = ctx.spool(), ctx.spool(), ctx.spool(), ctx.spool()
+    for i, c in enumerate(ctx.companies, start=1):
+        register.append(_register_row(ctx, i, c))
     for c in ctx.companies:
         share = 0.35 if c.status == "吊销" else 0.08
         if ctx.rng.random() < share:
-            abnormal.append(_abnormal_row(ctx, len(abnormal) + 1, c))
-            if abnormal[-1]["YCRQ"] is None and str(abnormal[-1]["LRRQ"]) < "2023-06-01" and ctx.rng.random() < 0.7:
-                serious.append(_serious_row(ctx, len(serious) + 1, c, abnormal[-1]))
+            listing = _abnormal_row(ctx, len(abnormal) + 1, c)
+            abnormal.append(listing)
+            if listing["YCRQ"] is None and str(listing["LRRQ"]) < "2023-06-01" and ctx.rng.random() < 0.7:
+                serious.append(_serious_row(ctx, len(serious) + 1, c, listing))
         if ctx.rng.random() < 0.1:
             penalties.append(_penalty_row(ctx, len(penalties) + 1, c))
     write_sqlite(
@@ -163,12 +165,19 @@ def advance(ctx: GenContext) -> None:
     path = ctx.dept_dir(DEPT) / DB_FILE
     conn = sqlite3.connect(path)
     try:
-        live = [c for c in ctx.companies if c.status in {"存续", "在业"}]
-        for c in ctx.rng.sample(live, k=min(len(live), max(1, len(ctx.companies) // 100))):
+        pop = ctx.companies
+        # Positions, not models: sampling positions draws exactly what sampling the models drew.
+        live = [i for i in range(len(pop)) if pop.status_of(i) in {"存续", "在业"}]
+        # Without an index each update would scan the whole register.
+        conn.execute("CREATE INDEX IF NOT EXISTS qy_djxx_qymc ON qy_djxx (QYMC)")
+        for i in ctx.rng.sample(live, k=min(len(live), max(1, len(ctx.companies) // 100))):
+            c = pop[i]
             c.status = ctx.rng.choice(("吊销", "注销"))
+            pop.replace(i, c)
             conn.execute("UPDATE qy_djxx SET DJZT = ?, GXSJ = ? WHERE QYMC = ?", (c.status, ctx.stamp(), c.name))
         n = conn.execute("SELECT COUNT(*) FROM jyyc_ml").fetchone()[0]
-        for k, c in enumerate(ctx.rng.sample(live, k=min(len(live), 3)), start=1):
+        for k, i in enumerate(ctx.rng.sample(live, k=min(len(live), 3)), start=1):
+            c = pop[i]
             row = _abnormal_row(ctx, n + k, c, earliest=ctx.today)
             row.update(YCYY=None, YCRQ=None, GXSJ=ctx.stamp())
             marks = ", ".join("?" for _ in ABNORMAL_COLUMNS)

@@ -34,7 +34,7 @@ IDLE_STATUS = ("已认定", "处置中", "已处置")
 
 def write(ctx: GenContext) -> None:
     d = ctx.dept_dir(DEPT)
-    violations, idle = [], []
+    violations, idle = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.025, "land", boost=8):
         opened = ctx.event_date(c)
         rid = f"深规自执〔{opened.year}〕{len(violations) + 1:04d}号"

@@ -13,7 +13,7 @@ PROBLEMS = ("疏散通道堵塞", "消防设施未保持完好有效", "安全�
 
 
 def write(ctx: GenContext) -> None:
-    inspections, penalties = [], []
+    inspections, penalties = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.08, "factory"):
         checked = ctx.event_date(c)
         rid = f"XFJC{len(inspections) + 1:07d}"

@@ -7,6 +7,7 @@ import datetime as dt
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_csv
 from credithub.sandbox.population import Company
+from credithub.sandbox.store import Spool
 from credithub.sandbox.words import PRODUCTS, SPOT_ISSUES
 
 DEPT = "quality_supervision"
@@ -20,7 +21,7 @@ def _org(ctx: GenContext, c: Company) -> str | None:
 
 
 def write(ctx: GenContext) -> None:
-    spot: list[dict[str, object]] = []
+    spot = ctx.spool()
     for c in ctx.sample(0.12, "factory"):
         for _ in range(ctx.rng.choice((1, 1, 2))):
             rid = f"ZJCC{len(spot) + 1:06d}"
@@ -44,7 +45,7 @@ def write(ctx: GenContext) -> None:
     write_csv(path, SPOT_COLUMNS, spot, encoding="gbk", broken=broken)
     ctx.add_file(DEPT, path)
 
-    licences: list[dict[str, object]] = []
+    licences = ctx.spool()
     for c in ctx.sample(0.05, "factory", boost=5):
         rid = f"粤XK{ctx.rng.randint(10, 16)}-{ctx.rng.randint(100, 999)}-{len(licences) + 1:05d}"
         ctx.record(DEPT, "production_licences", rid, c)
@@ -67,7 +68,7 @@ def write(ctx: GenContext) -> None:
     ctx.add_file(DEPT, path)
 
 
-def _broken_lines(ctx: GenContext, rows: list[dict[str, object]]) -> dict[int, bytes]:
+def _broken_lines(ctx: GenContext, rows: Spool) -> dict[int, bytes]:
     """Rows a real export mangles: a wrong column count and an undecodable byte sequence."""
     if ctx.fault_rate <= 0 or len(rows) < 4:
         return {}

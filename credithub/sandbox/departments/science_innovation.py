@@ -12,7 +12,7 @@ COLUMNS = ["证书编号", "企业名称", "统一社会信用代码", "发证�
 
 
 def write(ctx: GenContext) -> None:
-    rows = []
+    rows = ctx.spool()
     for c in ctx.sample(0.04, "science", boost=6):
         if c.status in {"吊销", "注销"}:
             continue

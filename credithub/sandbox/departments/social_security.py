@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 from credithub.sandbox.context import GenContext
@@ -49,7 +50,7 @@ LABOUR_FACTS = ("未依法为劳动者缴纳社会保险费", "违法延长劳�
 
 def write(ctx: GenContext) -> None:
     d = ctx.dept_dir(DEPT)
-    arrears = []
+    arrears = ctx.spool()
     for c in ctx.sample(0.05):
         rid = f"SBQJ{len(arrears) + 1:06d}"
         ctx.record(DEPT, "insurance_arrears", rid, c)
@@ -69,7 +70,7 @@ def write(ctx: GenContext) -> None:
         )
     _write(ctx, d / "insurance_arrears.csv", ARREARS_COLUMNS, arrears)
 
-    blacklist = []
+    blacklist = ctx.spool()
     for c in ctx.sample(0.025, "construction"):
         rid = f"QXHMD{len(blacklist) + 1:05d}"
         ctx.record(DEPT, "wage_arrears_blacklist", rid, c)
@@ -93,7 +94,7 @@ def write(ctx: GenContext) -> None:
         )
     _write(ctx, d / "wage_arrears_blacklist.csv", BLACKLIST_COLUMNS, blacklist)
 
-    penalties = []
+    penalties = ctx.spool()
     for c in ctx.sample(0.04):
         rid = f"LDCF{len(penalties) + 1:06d}"
         ctx.record(DEPT, "labour_penalties", rid, c)
@@ -118,6 +119,6 @@ def write(ctx: GenContext) -> None:
     _write(ctx, d / "labour_penalties.csv", PENALTY_COLUMNS, penalties)
 
 
-def _write(ctx: GenContext, path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+def _write(ctx: GenContext, path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> None:
     write_csv(path, columns, rows, encoding="utf-8", bom=True)
     ctx.add_file(DEPT, path)

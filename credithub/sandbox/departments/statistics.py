@@ -33,7 +33,7 @@ SIZES = ("大型", "中型", "小型", "微型")
 
 
 def write(ctx: GenContext) -> None:
-    dishonest, sizes = [], []
+    dishonest, sizes = ctx.spool(), ctx.spool()
     for c in ctx.sample(0.01):
         found = ctx.event_date(c, dt.date(2022, 1, 1))
         rid = f"TJSX{len(dishonest) + 1:05d}"

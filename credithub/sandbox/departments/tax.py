@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.formats import write_api_records
 from credithub.sandbox.population import Company, person_name
+from credithub.sandbox.store import iter_api_records, sorted_rows
 
 DEPT = "tax"
 RATINGS = ("A", "B", "M", "C", "D")
@@ -45,7 +46,7 @@ def _arrears_row(ctx: GenContext, i: int, c: Company, earliest: dt.date = dt.dat
 
 
 def write(ctx: GenContext) -> None:
-    ratings, arrears, violations = [], [], []
+    ratings, arrears, violations = ctx.spool(), ctx.spool(), ctx.spool()
     for c in ctx.companies:
         if c.status == "注销" or ctx.rng.random() > 0.5:
             continue
@@ -94,21 +95,26 @@ def write(ctx: GenContext) -> None:
     api = ctx.dept_dir(DEPT) / "api"
     api.mkdir(exist_ok=True)
     for stream, rows in (("tax_ratings", ratings), ("arrears", arrears), ("violations", violations)):
-        rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
-        write_api_records(api / f"{stream}.json", rows)
+        write_api_records(api / f"{stream}.json", sorted_rows(rows, key=lambda r: (str(r["updatedAt"]), str(r["id"]))))
         ctx.add_file(DEPT, api / f"{stream}.json")
 
 
 def advance(ctx: GenContext) -> None:
     """A day later: new arrears are announced and one earlier announcement is corrected."""
     path = ctx.dept_dir(DEPT) / "api" / "arrears.json"
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    if rows:
-        old = rows[ctx.rng.randrange(len(rows))]
-        old.update(currentArrears=0.0, updatedAt=ctx.stamp())
-    for c in ctx.rng.sample(ctx.companies, k=2):
-        row = _arrears_row(ctx, len(rows) + 1, c, earliest=ctx.today)
-        row["updatedAt"] = ctx.stamp()
+    rows = ctx.spool()
+    for row in iter_api_records(path):
         rows.append(row)
-    rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
-    write_api_records(path, rows)
+    if len(rows):
+        fix = ctx.rng.randrange(len(rows))
+        corrected = {"currentArrears": 0.0, "updatedAt": ctx.stamp()}
+        fixed = ({**r, **corrected} if i == fix else r for i, r in enumerate(rows))
+    else:
+        fixed = iter(rows)
+    new = []
+    for c in ctx.rng.sample(ctx.companies, k=2):
+        row = _arrears_row(ctx, len(rows) + len(new) + 1, c, earliest=ctx.today)
+        row["updatedAt"] = ctx.stamp()
+        new.append(row)
+    ordered = sorted_rows(itertools.chain(fixed, new), key=lambda r: (str(r["updatedAt"]), str(r["id"])))
+    write_api_records(path, ordered)

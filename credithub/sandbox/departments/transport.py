@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from credithub.sandbox.context import GenContext
 from credithub.sandbox.departments._api import write_streams
 from credithub.sandbox.formats import write_api_records
+from credithub.sandbox.store import iter_api_records, sorted_rows
 
 DEPT = "transport"
 GRADES = ("AAA", "AA", "A", "B")
 
 
 def write(ctx: GenContext) -> None:
-    rows = []
+    rows = ctx.spool()
     for c in ctx.sample(0.03, "transport", boost=15):
         year = ctx.rng.choice((2023, 2024, 2025))
         published = ctx.date_between(dt.date(year + 1, 5, 1))
@@ -38,9 +38,11 @@ def write(ctx: GenContext) -> None:
 def advance(ctx: GenContext) -> None:
     """A day later: one operator's rating is re-assessed (same record, new grade)."""
     path = ctx.dept_dir(DEPT) / "api" / "ratings.json"
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    if rows:
-        row = rows[ctx.rng.randrange(len(rows))]
-        row.update(grade=ctx.rng.choice(GRADES), updatedAt=ctx.stamp())
-        rows.sort(key=lambda r: (str(r["updatedAt"]), str(r["id"])))
-        write_api_records(path, rows)
+    rows = ctx.spool()
+    for row in iter_api_records(path):
+        rows.append(row)
+    if len(rows):
+        pick = ctx.rng.randrange(len(rows))
+        change = {"grade": ctx.rng.choice(GRADES), "updatedAt": ctx.stamp()}
+        changed = ({**r, **change} if i == pick else r for i, r in enumerate(rows))
+        write_api_records(path, sorted_rows(changed, key=lambda r: (str(r["updatedAt"]), str(r["id"]))))
