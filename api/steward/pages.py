@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from api.params import IdPath, checked, form_float, form_int
 from api.steward.csrf import LOGIN_COOKIE, csrf_protect, csrf_token_for, login_form_token
 from api.steward.deps import COOKIE_NAME, get_db, get_service, get_settings, page_principal
 from credithub.errors import (
@@ -119,15 +120,8 @@ def logout(request: Request) -> Response:
 # ---------------------------------------------------------------- queue and records
 
 
-def _opt_int(v: str | None) -> int | None:
-    return int(v) if v not in (None, "") and str(v).lstrip("-").isdigit() else None
-
-
-def _opt_float(v: str | None) -> float | None:
-    try:
-        return float(v) if v not in (None, "") else None
-    except ValueError:
-        return None
+# Hand-parsed numbers are bounded like the API's (422 for garbage, inf, nan, > 64 bits).
+_opt_int, _opt_float = form_int, form_float
 
 
 @router.get("", response_class=HTMLResponse)
@@ -136,7 +130,8 @@ def queue_page(request: Request) -> Response:
     try:
         principal = _principal(request)
         q = request.query_params
-        flt = QueueFilter(
+        flt = checked(
+            QueueFilter,
             department=q.get("department") or None, batch_id=_opt_int(q.get("batch_id")),
             source_record_id=q.get("source_record_id") or None,
             expectation=q.get("expectation") or None, field=q.get("field") or None,
@@ -163,7 +158,7 @@ def _record_page(request: Request, principal: Principal, record_id: int, status_
 
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(request: Request, record_id: int) -> Response:
+def record_page(request: Request, record_id: IdPath) -> Response:
     principal = None
     try:
         principal = _principal(request)
@@ -173,7 +168,7 @@ def record_page(request: Request, record_id: int) -> Response:
 
 
 @router.post("/records/{record_id}/fix")
-async def fix_submit(request: Request, record_id: int) -> Response:
+async def fix_submit(request: Request, record_id: IdPath) -> Response:
     form = await request.form()
     principal = None
     try:
@@ -201,7 +196,7 @@ async def fix_submit(request: Request, record_id: int) -> Response:
 
 
 @router.post("/records/{record_id}/reject")
-async def reject_submit(request: Request, record_id: int) -> Response:
+async def reject_submit(request: Request, record_id: IdPath) -> Response:
     form = await request.form()
     principal = None
     try:
@@ -218,7 +213,7 @@ async def reject_submit(request: Request, record_id: int) -> Response:
 
 
 @router.post("/records/{record_id}/release-now")
-def release_now_submit(request: Request, record_id: int) -> Response:
+def release_now_submit(request: Request, record_id: IdPath) -> Response:
     principal = None
     try:
         principal = _principal(request)
@@ -235,7 +230,7 @@ async def bulk_submit(request: Request) -> Response:
     principal = None
     try:
         principal = _principal(request)
-        ids = [int(v) for v in form.getlist("ids") if str(v).isdigit()]
+        ids = [i for v in form.getlist("ids") if (i := _opt_int(str(v))) is not None]
         if not ids:
             raise ValidationFailedError("请先选择记录")
         service = get_service(request)
@@ -272,7 +267,7 @@ def batches_page(request: Request) -> Response:
 
 
 @router.post("/batches/{batch_id}/decision")
-async def batch_decision(request: Request, batch_id: int) -> Response:
+async def batch_decision(request: Request, batch_id: IdPath) -> Response:
     form = await request.form()
     principal = None
     try:
@@ -307,7 +302,7 @@ def audit_page(request: Request) -> Response:
     try:
         principal = _principal(request)
         page = max(1, _opt_int(request.query_params.get("page")) or 1)
-        entries, total = get_service(request).audit(principal, AuditFilter(page=page, page_size=100))
+        entries, total = get_service(request).audit(principal, checked(AuditFilter, page=page, page_size=100))
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
     return _render(request, "audit.html", principal, entries=entries, total=total, page=page)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from api.params import IdPath, OptionalIdQuery
 from api.steward.deps import api_principal, get_service
 from credithub.stewardship.models import (
     ActionResult,
@@ -63,24 +64,24 @@ def queue(principal: Me, service: Service, flt: Annotated[QueueFilter, Query()])
 
 @router.get("/records/{record_id}", response_model=RecordDetail,
             summary="A staged record: failures beside its raw source row")
-def record(record_id: int, principal: Me, service: Service) -> RecordDetail:
+def record(record_id: IdPath, principal: Me, service: Service) -> RecordDetail:
     return service.record(principal, record_id)
 
 
 @router.post("/records/{record_id}/fix", response_model=ActionResult,
              summary="Edit fields; re-validated at once; released if it passes")
-def fix(record_id: int, body: FixRequest, principal: Me, service: Service) -> ActionResult:
+def fix(record_id: IdPath, body: FixRequest, principal: Me, service: Service) -> ActionResult:
     return service.fix(principal, record_id, body.version, body.changes, body.note)
 
 
 @router.post("/records/{record_id}/reject", response_model=ActionResult, summary="Reject with a reason")
-def reject(record_id: int, body: RejectRequest, principal: Me, service: Service) -> ActionResult:
+def reject(record_id: IdPath, body: RejectRequest, principal: Me, service: Service) -> ActionResult:
     return service.reject(principal, record_id, body.version, body.reason)
 
 
 @router.post("/records/{record_id}/release-now", response_model=ReleaseNowResult,
              summary="Resolve, rebuild and publish the released record's company now")
-def release_now(record_id: int, principal: Me, service: Service) -> ReleaseNowResult:
+def release_now(record_id: IdPath, principal: Me, service: Service) -> ReleaseNowResult:
     return service.release_now(principal, record_id)
 
 
@@ -100,14 +101,14 @@ def held_batches(principal: Me, service: Service, department: str | None = None)
 
 
 @router.post("/batches/{batch_id}/decision", summary="Release or reject a held batch")
-def decide(batch_id: int, body: BatchDecision, principal: Me, service: Service) -> dict:
+def decide(batch_id: IdPath, body: BatchDecision, principal: Me, service: Service) -> dict:
     return service.decide_batch(principal, batch_id, body.decision, body.note)
 
 
 @router.get("/validation-runs", response_model=list[ValidationRunInfo],
             summary="Validation runs (with their Data Docs page under /steward/datadocs/)")
 def validation_runs(principal: Me, service: Service, department: str | None = None,
-                    batch_id: int | None = None) -> list[ValidationRunInfo]:
+                    batch_id: OptionalIdQuery = None) -> list[ValidationRunInfo]:
     return service.validation_runs(principal, department=department, batch_id=batch_id)
 
 
