@@ -165,6 +165,15 @@ class Settings(BaseSettings):
         description="Fields whose steward edits need a second steward's approval.",
     )
 
+    @field_validator("var_dir", "expectations_dir", "sources_config", "disclosure_policy_path")
+    @classmethod
+    def _pin_relative_paths(cls, value: Path | None) -> Path | None:
+        # Resolved once, against the directory the process started in, rather than refused:
+        # `CREDITHUB_VAR_DIR=var2 credithub run` means ./var2 to whoever typed it, while the
+        # stages hand these paths to code that rejects relative paths (GX's data context) or
+        # runs in another working directory (sandbox servers, Airflow workers).
+        return value.expanduser().absolute() if value is not None else None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -36,6 +36,9 @@ app.command("resolve", help="Resolve records.jsonl into entity clusters (standal
 
 console = Console(stderr=True)
 
+RUN_DEPARTMENTS_FAILED = 2
+"""Exit code of `credithub run` when at least one department failed (1 = the run itself could not start)."""
+
 
 def _settings(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
@@ -58,6 +61,7 @@ def run(
     """Run the main job: sync -> validate -> resolve -> build profiles -> publish.
 
     With no sources configured it generates and serves the sandbox departments.
+    Exits 2 when any department failed (the others are still processed), naming each and why.
     """
     from credithub.pipeline.run import run_pipeline
 
@@ -91,11 +95,16 @@ def run(
     console.print(
         f"resolve: {report.resolve}\nprofiles: {report.profiles}\npublish: {report.publish}", highlight=False
     )
-    for d in report.departments:
-        if d.error:
-            console.print(f"[yellow]{d.department}[/yellow]: {d.error}")
     if report_json:
         report_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    failed = [d for d in report.departments if d.error]
+    if failed:
+        # Schedulers and shell scripts only see the exit code: a run that lost departments
+        # must not look like a clean one.
+        console.print(f"[red]{len(failed)} department(s) failed:[/red]")
+        for d in failed:
+            console.print(f"[yellow]{d.department}[/yellow]: {d.error}", highlight=False)
+        raise typer.Exit(RUN_DEPARTMENTS_FAILED)
 
 
 @app.command()
