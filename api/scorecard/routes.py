@@ -21,7 +21,7 @@ from credithub.storage.db import Database
 router = APIRouter(tags=["scorecard"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-STATUS_ZH = {"ok": "正常", "warning": "预警", "yellow": "黄牌", "red": "红牌", "no_data": "无数据"}
+STATUS_ZH = {"ok": "正常", "warning": "预警", "yellow": "黄牌", "red": "红牌", "sync_failed": "同步失败", "never_synced": "从未同步"}
 LEVEL_ZH = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
 METRIC_ZH = {"timeliness": "及时性", "failure_rate": "校验失败率", "quarantine_backlog": "隔离积压"}
 

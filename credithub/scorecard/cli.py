@@ -16,7 +16,7 @@ from credithub.storage.db import Database
 
 app = typer.Typer(help="Department scorecard: warnings, yellow and red cards, monthly ranking.", no_args_is_help=True)
 console = Console()
-STATUS_ZH = {"ok": "正常", "warning": "预警", "yellow": "黄牌", "red": "红牌", "no_data": "无数据"}
+STATUS_ZH = {"ok": "正常", "warning": "预警", "yellow": "黄牌", "red": "红牌", "sync_failed": "同步失败", "never_synced": "从未同步"}
 
 
 def _at(value: str | None) -> dt.datetime:

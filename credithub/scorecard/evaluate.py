@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from credithub.scorecard.cards import card_view, open_cards, recent_cards, reconcile
 from credithub.scorecard.metrics import DepartmentInfo, as_utc, measure
-from credithub.scorecard.models import LEVEL_RANK, CardView, DepartmentScore, ScorecardReport
+from credithub.scorecard.models import LEVEL_RANK, CardView, DepartmentScore, ScorecardReport, Status, SyncState
 from credithub.scorecard.notify import Notifier, build_notifiers
 from credithub.scorecard.ranking import SCORE_FORMULA, month_label, rank
 from credithub.scorecard.rules import judge
@@ -39,13 +39,18 @@ def department_catalog(db: Database) -> dict[str, DepartmentInfo]:
     return dict(sorted(catalog.items()))
 
 
-def _status(findings_max: int, cards: list[CardView], has_data: bool) -> str:
+def _status(findings_max: int, cards: list[CardView], sync_state: SyncState) -> Status:
+    """Red and yellow as the cards say; otherwise a failed or missing sync outranks ok/warning."""
     if any(c.level == "red" for c in cards):
         return "red"
     level = max([findings_max] + [LEVEL_RANK[c.level] for c in cards])
-    if level == 0 and not has_data:
-        return "no_data"
-    return {0: "ok", 1: "warning", 2: "yellow"}[min(level, 2)]
+    if level >= LEVEL_RANK["yellow"]:
+        return "yellow"
+    if sync_state == "failed":
+        return "sync_failed"
+    if sync_state == "never":
+        return "never_synced"
+    return "warning" if level else "ok"
 
 
 def _report(
@@ -69,12 +74,11 @@ def _report(
                 raised_rows += raised
                 cleared_rows += cleared
             cards = [card_view(c) for c in open_cards(s, dept, now)]
-            has_data = m.seconds_since_success is not None
             scores.append(
                 DepartmentScore(
                     department=dept,
                     title=m.title,
-                    status=_status(max(LEVEL_RANK[f.condition] for f in findings), cards, has_data),  # type: ignore[arg-type]
+                    status=_status(max(LEVEL_RANK[f.condition] for f in findings), cards, m.sync_state),
                     metrics=m,
                     findings=findings,
                     open_cards=cards,

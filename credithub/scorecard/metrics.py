@@ -21,6 +21,8 @@ from credithub.storage.tables import StagedRecord, SyncBatch
 # Batch statuses that mean the department's data did arrive (validation holds are a
 # separate metric; a held batch was still delivered on time).
 FAILED_BATCH_STATUSES = ("running", "failed", "interrupted")
+# Statuses of a stream's newest batch that mean its last sync did not complete.
+BROKEN_BATCH_STATUSES = ("failed", "interrupted")
 VALIDATED_STATUSES = ("passed", "quarantined", "released", "rejected")
 FAILED_ROW_STATUSES = ("quarantined", "released", "rejected")
 FIX_WINDOW = dt.timedelta(days=30)
@@ -62,6 +64,20 @@ def measure(
         .where(SyncBatch.started_at <= now)
         .group_by(SyncBatch.department),
     )
+    newest = (
+        select(func.max(SyncBatch.id).label("id"))
+        .where(SyncBatch.started_at <= now)
+        .group_by(SyncBatch.department, SyncBatch.stream)
+        .subquery()
+    )
+    failing = {
+        dept
+        for (dept,) in session.execute(
+            select(SyncBatch.department).join(newest, SyncBatch.id == newest.c.id).where(
+                SyncBatch.status.in_(BROKEN_BATCH_STATUSES)
+            )
+        )
+    }
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for dept, status, n in session.execute(
         select(StagedRecord.department, StagedRecord.status, func.count())
@@ -117,5 +133,6 @@ def measure(
             oldest_quarantine_age_seconds=(now - as_utc(oldest)).total_seconds() if oldest else None,  # type: ignore[operator]
             median_fix_seconds=statistics.median(fixes) if fixes else None,
             fixed_rows=len(fixes),
+            sync_state="failed" if dept in failing else ("never" if last is None else "ok"),
         )
     return out

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 CardLevel = Literal["warning", "yellow", "red"]
 Condition = Literal["ok", "warning", "yellow"]
 Metric = Literal["timeliness", "failure_rate", "quarantine_backlog"]
+SyncState = Literal["ok", "failed", "never"]
+Status = Literal["ok", "warning", "yellow", "red", "sync_failed", "never_synced"]
 
 LEVEL_RANK: dict[str, int] = {"ok": 0, "warning": 1, "yellow": 2, "red": 3}
 
@@ -32,6 +34,10 @@ class DepartmentMetrics(BaseModel):
     oldest_quarantine_age_seconds: float | None
     median_fix_seconds: float | None = Field(description="Median quarantine -> release time of rows fixed in the window.")
     fixed_rows: int = 0
+    sync_state: SyncState = Field(
+        "ok",
+        description="failed: the newest sync of some stream failed or was interrupted; never: no sync ever succeeded.",
+    )
 
 
 class Finding(BaseModel):
@@ -56,7 +62,7 @@ class CardView(BaseModel):
 class DepartmentScore(BaseModel):
     department: str
     title: str
-    status: Literal["ok", "warning", "yellow", "red", "no_data"]
+    status: Status
     metrics: DepartmentMetrics
     findings: list[Finding]
     open_cards: list[CardView]

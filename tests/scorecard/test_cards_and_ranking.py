@@ -165,7 +165,7 @@ def test_view_is_read_only_and_matches_evaluation(sqlite_db: Database, settings:
     tax = next(d for d in view.departments if d.department == "tax")
     assert tax.status == "yellow" and tax.open_cards == []  # late, but nothing written
     assert _cards(sqlite_db, "tax") == []
-    assert next(d for d in view.departments if d.department == "market_regulation").status == "no_data"
+    assert next(d for d in view.departments if d.department == "market_regulation").status == "never_synced"
     evaluated = evaluate_scorecard(sqlite_db, settings, T0, departments=DEPTS, notifiers=[])
     assert {(c.metric, c.level) for c in evaluated.raised} == {("timeliness", "warning"), ("timeliness", "yellow")}
 
