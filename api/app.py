@@ -19,6 +19,7 @@ from api.errors import Problem, install_error_handlers
 from api.limits import BodySizeLimitMiddleware
 from api.openapi_docs import complete_schemas
 from api.public.service import PublicService
+from api.public_url import PublicURLMiddleware
 from api.ratelimit import RateLimitMiddleware, TokenBucketLimiter
 from credithub.disclosure.policy import load_policy, local_today
 from credithub.search.base import SearchBackend
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
 
     # Added innermost first. CORS must also decorate 429 answers, so it wraps the rate limiter,
     # which refuses flooding clients before the body limit looks at anything.
+    app.add_middleware(PublicURLMiddleware, public_base_url=settings.public_base_url)
     app.add_middleware(
         BodySizeLimitMiddleware, default=settings.max_request_body_bytes, limits=settings.request_body_limits
     )

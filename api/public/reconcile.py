@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.deps import Service
+from api.deps import Service, get_settings
 from api.errors import problem_responses
 from api.public.models import MatchQuery
 from credithub.errors import ValidationFailedError
@@ -92,7 +92,8 @@ QUERIES_EXAMPLE = '{"q0": {"query": "华为技术有限公司", "limit": 3}}'
 
 
 def _manifest(request: Request) -> ReconcileManifest:
-    base = str(request.base_url).rstrip("/")
+    # The configured public address, never the Host header (anyone can forge that).
+    base = get_settings(request).public_base_url
     return ReconcileManifest(
         versions=["0.2"],
         name="CreditHub 企业信用信息对账服务",
