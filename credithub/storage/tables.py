@@ -105,7 +105,13 @@ class StagedRecord(Base):
     """
 
     __tablename__ = "staged_records"
-    __table_args__ = (Index("ix_staged_dept_status", "department", "status"),)
+    __table_args__ = (
+        Index("ix_staged_dept_status", "department", "status"),
+        # Chunked validation reads a batch's pending rows in record-id order (migration 0003).
+        Index("ix_staged_batch_pending", "batch_id", "status", "source_record_id", "id"),
+        # Sync supersedes older versions of a record by its source id (migration 0003).
+        Index("ix_staged_source", "department", "stream", "source_record_id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id"), unique=True)
@@ -237,12 +243,6 @@ class Steward(Base):
     token_prefix: Mapped[str] = mapped_column(String(16), doc="First characters, to tell tokens apart in lists.")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class AuditLog(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
-
-    __tablename__ = "audit_log"
     expires_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), doc="Token end of life; null (tokens from before 0002) = created_at + policy days."
     )
@@ -284,6 +284,12 @@ class PendingChange(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("stewards.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditLog(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
