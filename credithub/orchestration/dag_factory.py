@@ -2,10 +2,20 @@
 
 - ingest_<department>: one per registered connector (sorted), with the connector's schedule:
   sync -> validate -> land (emits Asset `credithub.validated.<department>` with counts).
-- credithub_resolve_publish: on AssetAny(all department assets): resolve -> profiles (dirty
-  entities only) -> publish -> scorecard.
-- credithub_pipeline: the whole main job in one run (walking skeleton; manual trigger).
+- credithub_resolve_publish: on AssetAny(all department assets): resolve -> partitions ->
+  profiles (one mapped task per entity hash partition, dirty entities only) -> publish -> scorecard.
+- credithub_pipeline: the whole main job in one run (manual trigger), same stages after ingest.
 - credithub_scorecard: hourly evaluation, so a feed that stops entirely still gets its card.
+
+Running on several workers (CeleryExecutor, docs/decisions/orchestration.md):
+- a department's sync and validation hold its pool (credithub.orchestration.pools, one slot),
+  shared by its ingest DAG and the pipeline DAG, so they never run twice at once;
+- profiles fan out into `partitions` mapped tasks (DAG param, default from Settings) that the
+  workers run at once; each builds the dirty entities of its hash partition;
+- resolve stays one task: clustering is global (a new record can merge entities of any partition);
+- publish stays one task: the full-or-incremental decision and its audit record are per run,
+  the embedded index has one writer (tantivy), and Elasticsearch bulk requests already go out
+  concurrently from that task (CREDITHUB_ES_BULK_THREADS).
 
 Numbers (retries, delays, timeouts, start date) come from Settings; connection details from
 the sources file / environment. Nothing here reads Airflow Variables at parse time.
@@ -33,6 +43,7 @@ from airflow.sdk import (
 )
 
 from credithub.orchestration import tasks
+from credithub.orchestration.pools import department_pool
 from credithub.orchestration.retry import backoff_args, retry_policy
 from credithub.settings import Settings
 
@@ -79,6 +90,19 @@ def _full_param() -> dict[str, Param]:
     }
 
 
+def _stage_params(settings: Settings) -> dict[str, Param]:
+    return {
+        **_full_param(),
+        "partitions": Param(
+            settings.airflow_partitions,
+            type="integer",
+            minimum=1,
+            maximum=256,
+            description="Entity hash partitions the profiles stage fans out into (one mapped task each).",
+        ),
+    }
+
+
 def _freshness_deadline(department: str, sla: dt.timedelta) -> DeadlineAlert:
     """The run must finish within the department's freshness SLA of being queued; otherwise the
     callback evaluates the scorecard (warning / yellow card and notices)."""
@@ -110,12 +134,14 @@ def build_ingest_dag(department: str, connector_cls: Any, settings: Settings) ->
         doc_md=f"Ingest **{title}** (`{department}`). Freshness SLA {sla}. Emits asset `{asset.name}`.",
     )
     def ingest() -> None:
-        @task(retry_policy=retry_policy())
+        pool = department_pool(department)
+
+        @task(retry_policy=retry_policy(), pool=pool)
         def sync() -> dict[str, Any]:
             params = get_current_context()["params"]
             return tasks.sync(department, full=bool(params.get("full", False)))
 
-        @task(retry_policy=retry_policy())
+        @task(retry_policy=retry_policy(), pool=pool)
         def validate(synced: dict[str, Any]) -> dict[str, Any]:
             return tasks.validate(department)
 
@@ -151,7 +177,7 @@ def build_resolve_publish_dag(departments: list[str], settings: Settings) -> DAG
         catchup=False,
         max_active_runs=1,  # resolution and card raising must not race
         default_args=_default_args(settings),
-        params=_full_param(),
+        params=_stage_params(settings),
         tags=["credithub", "resolve", "publish"],
         doc_md="Runs when any department's validated asset is updated.",
     )
@@ -164,22 +190,36 @@ def build_resolve_publish_dag(departments: list[str], settings: Settings) -> DAG
             out = tasks.resolve()
             return {**out, "triggered_by": depts}
 
-        @task
-        def profiles(resolved: dict[str, Any]) -> dict[str, Any]:
-            return tasks.build_profiles()
-
-        @task
-        def publish(built: dict[str, Any]) -> dict[str, Any]:
-            params = get_current_context()["params"]
-            return tasks.publish(full=bool(params.get("full", False)))
-
         @task(trigger_rule=TriggerRule.ALL_DONE)  # cards matter most when something failed
         def scorecard() -> dict[str, Any]:
             return tasks.scorecard()
 
-        publish(profiles(resolve())) >> scorecard()
+        _profiles_and_publish(resolve()) >> scorecard()
 
     return resolve_publish()
+
+
+def _profiles_and_publish(resolved: Any) -> Any:
+    """partitions -> profiles (mapped: one task per partition) -> publish. Call inside a DAG
+    that has the `partitions` param (_stage_params); returns the publish task."""
+
+    @task
+    def partitions(resolved: dict[str, Any]) -> list[dict[str, int]]:
+        params = get_current_context()["params"]
+        return tasks.partitions(int(params["partitions"]))
+
+    @task
+    def profiles(partition: dict[str, int]) -> dict[str, Any]:
+        return tasks.build_partition_profiles(partition)
+
+    @task
+    def publish() -> dict[str, Any]:
+        params = get_current_context()["params"]
+        return tasks.publish(full=bool(params.get("full", False)))
+
+    published = publish()
+    profiles.expand(partition=partitions(resolved)) >> published
+    return published
 
 
 def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
@@ -191,7 +231,7 @@ def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
         catchup=False,
         max_active_runs=1,
         default_args=_default_args(settings),
-        params=_full_param(),
+        params=_stage_params(settings),
         tags=["credithub", "pipeline"],
         doc_md="The whole main job (same stage functions as `credithub run`). A failing department "
         "fails only its own task; resolution goes on with the others.",
@@ -206,15 +246,6 @@ def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
         def resolve() -> dict[str, Any]:
             return tasks.resolve()
 
-        @task
-        def profiles(resolved: dict[str, Any]) -> dict[str, Any]:
-            return tasks.build_profiles()
-
-        @task
-        def publish(built: dict[str, Any]) -> dict[str, Any]:
-            params = get_current_context()["params"]
-            return tasks.publish(full=bool(params.get("full", False)))
-
         @task(trigger_rule=TriggerRule.ALL_DONE)  # cards matter most when something failed
         def scorecard() -> dict[str, Any]:
             return tasks.scorecard()
@@ -223,13 +254,13 @@ def build_pipeline_dag(departments: list[str], settings: Settings) -> DAG:
         def all_departments_ok() -> list[str]:
             return list(departments)
 
-        ingests = [ingest.override(task_id=f"ingest_{d}")(d) for d in departments]
+        ingests = [ingest.override(task_id=f"ingest_{d}", pool=department_pool(d))(d) for d in departments]
         resolved = resolve()
         done = all_departments_ok()
         for t in ingests:
             t >> resolved
             t >> done
-        publish(profiles(resolved)) >> scorecard() >> done
+        _profiles_and_publish(resolved) >> scorecard() >> done
 
     return pipeline()
 

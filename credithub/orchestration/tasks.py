@@ -167,6 +167,27 @@ def build_profiles(*, settings: Settings | None = None) -> dict[str, Any]:
         db.dispose()
 
 
+def partitions(count: int) -> list[dict[str, int]]:
+    """The partitions a fanned-out stage is mapped over (XCom-safe dicts)."""
+    from credithub.pipeline.partitions import all_partitions
+
+    return [p.model_dump() for p in all_partitions(count)]
+
+
+def build_partition_profiles(partition: dict[str, int], *, settings: Settings | None = None) -> dict[str, Any]:
+    """Rebuild the profiles of one partition's dirty entities (one mapped task per partition)."""
+    from credithub.pipeline.partitions import Partition, build_partition_profiles as build
+
+    part = Partition.model_validate(partition)
+    settings = settings or Settings()
+    db = open_db(settings)
+    try:
+        with log_context(stage="profiles", partition=str(part)):
+            return {"partition": part.model_dump(), **build(db, settings, part).model_dump(mode="json")}
+    finally:
+        db.dispose()
+
+
 def publish(*, full: bool = False, settings: Settings | None = None) -> dict[str, Any]:
     from credithub.pipeline.publish import publish_profiles
 

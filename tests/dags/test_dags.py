@@ -119,6 +119,34 @@ def test_ingest_dags_take_schedule_sla_retries_and_timeouts_from_connector_and_s
     assert {f"ingest_{n}" for n in REGISTRY} <= set(pipeline.task_ids)
 
 
+def test_a_departments_sync_and_validation_share_one_pool_slot_across_dags(dagbag: Any) -> None:
+    """The ingest DAG and the pipeline DAG sync and validate the same department: both use the
+    department's pool, and the pools file the deployment imports gives each pool one slot."""
+    from credithub.orchestration.pools import department_pool, pools_json
+
+    pools = json.loads(pools_json(REGISTRY))
+    assert set(pools) == {department_pool(n) for n in REGISTRY}
+    assert {p["slots"] for p in pools.values()} == {1}
+    pipeline = dagbag.get_dag("credithub_pipeline")
+    for name in REGISTRY:
+        ingest = dagbag.get_dag(f"ingest_{name}")
+        assert ingest.get_task("sync").pool == department_pool(name)
+        assert ingest.get_task("validate").pool == department_pool(name)
+        assert pipeline.get_task(f"ingest_{name}").pool == department_pool(name)
+    # stages over all departments are not held back by any department's pool
+    assert pipeline.get_task("resolve").pool == "default_pool"
+
+
+def test_stage_dags_fan_profiles_out_over_the_partitions_param(dagbag: Any) -> None:
+    for dag_id in ("credithub_pipeline", "credithub_resolve_publish"):
+        dag = dagbag.get_dag(dag_id)
+        assert dag.params["partitions"] == Settings().airflow_partitions
+        profiles = dag.get_task("profiles")
+        assert profiles.upstream_task_ids == {"partitions"}
+        assert dag.get_task("partitions").upstream_task_ids == {"resolve"}
+        assert dag.get_task("publish").upstream_task_ids == {"profiles"}
+
+
 # --------------------------------------------------------------------------------------------
 # every DAG runs
 
@@ -140,8 +168,12 @@ def test_resolve_publish_dag_runs_on_what_landed(dagbag: Any) -> None:
     assert before["canonical_records"] > 0 and before["entities"] == 0
     dag_run = _run(dagbag, "credithub_resolve_publish")
     assert {k: v.state for k, v in _tis(dag_run).items()} == dict.fromkeys(
-        ["resolve", "profiles", "publish", "scorecard"], "success"
+        ["resolve", "partitions", "profiles", "publish", "scorecard"], "success"
     )
+    # profiles fanned out: one mapped task instance per partition (CREDITHUB_AIRFLOW_PARTITIONS)
+    mapped = [ti for ti in dag_run.get_task_instances() if ti.task_id == "profiles"]
+    assert sorted(ti.map_index for ti in mapped) == list(range(Settings().airflow_partitions))
+    assert {ti.state for ti in mapped} == {"success"}
     after = _hub_counts()
     assert after["entities"] > 0 and after["profiles"] > 0
     publish = _tis(dag_run)["publish"].xcom_pull(task_ids="publish")
