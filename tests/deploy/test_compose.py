@@ -3,8 +3,11 @@ credithub.settings.Settings actually reads (a typo in an env var name is a silen
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,13 +15,17 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from connectors.registry import load_registry
+from credithub.orchestration.pools import department_pool
 from credithub.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
-LONG_RUNNING = ["postgres", "elasticsearch", "api", *AIRFLOW_SERVICES]
+AIRFLOW_SERVICES = [
+    "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker",
+]
+LONG_RUNNING = ["postgres", "elasticsearch", "redis", "api", *AIRFLOW_SERVICES]
 _VAR = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
 
 
@@ -58,6 +65,7 @@ def test_every_expected_service_is_defined_with_a_healthcheck(compose: dict[str,
     assert commands["airflow-scheduler"] == "airflow scheduler"
     assert commands["airflow-dag-processor"] == "airflow dag-processor"
     assert commands["airflow-triggerer"] == "airflow triggerer"
+    assert commands["airflow-worker"] == "airflow celery worker"
 
 
 def test_dependencies_wait_for_health(compose: dict[str, Any]) -> None:
@@ -117,7 +125,13 @@ def test_airflow_services_share_config_and_find_the_dags(compose: dict[str, Any]
         service = compose["services"][name]
         assert service["build"]["target"] == "airflow"
         env = _env(service, env_example)
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
+        assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379)
+        # Celery results in Airflow's database, through the installed psycopg 3 driver
+        backend = env["AIRFLOW__CELERY__RESULT_BACKEND"]
+        assert backend == "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]) >= 1
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
         assert urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).hostname == "postgres"
         assert urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).path == "/airflow"
@@ -171,3 +185,28 @@ def test_api_healthcheck_and_metrics_paths_exist_in_the_app(compose: dict[str, A
     url = compose["services"]["api"]["healthcheck"]["test"][-1]
     assert urlsplit(url).path in paths
     assert "/departments/scorecard" in paths and "/api/v1/departments/scorecard" in paths
+
+
+def test_workers_scale_and_wait_for_the_broker(compose: dict[str, Any]) -> None:
+    """`docker compose up --scale airflow-worker=N` needs a service without a fixed name or host port."""
+    services = compose["services"]
+    worker = services["airflow-worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    assert "inspect ping" in worker["healthcheck"]["test"][-1]
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in services["redis"]
+
+
+def test_airflow_init_creates_the_department_pools_the_dags_use(compose: dict[str, Any]) -> None:
+    """Airflow never schedules a task whose pool is missing: airflow-init imports one per department."""
+    init = " ".join(compose["services"]["airflow-init"]["command"])
+    assert "python -m credithub.orchestration.pools > /tmp/credithub-pools.json" in init
+    assert "airflow pools import /tmp/credithub-pools.json" in init
+    assert init.index("airflow db migrate") < init.index("airflow pools import")
+    out = subprocess.run([sys.executable, "-m", "credithub.orchestration.pools"], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    pools = json.loads(out.stdout)
+    assert set(pools) == {department_pool(d) for d in load_registry()}
+    assert all(p["slots"] == 1 and p["description"] for p in pools.values())
