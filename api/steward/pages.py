@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from api.params import IdPath, checked, form_float, form_int
 from api.steward.csrf import LOGIN_COOKIE, csrf_protect, csrf_token_for, login_form_token
 from api.steward.deps import COOKIE_NAME, get_db, get_service, get_settings, page_principal
+from api.steward.flash import flash_message, flash_url
 from credithub.errors import (
     AuthenticationError,
     ConflictError,
@@ -52,7 +53,7 @@ FORM_FIELD_PREFIX = "f__"
 
 def _render(request: Request, name: str, principal: Principal | None, status_code: int = 200,
             **ctx: Any) -> HTMLResponse:
-    ctx.setdefault("message", request.query_params.get("msg"))
+    ctx.setdefault("message", flash_message(request.query_params))
     ctx.setdefault("csrf_token", csrf_token_for(request))
     return templates.TemplateResponse(request, f"steward/{name}", {"principal": principal, **ctx},
                                       status_code=status_code)
@@ -60,7 +61,7 @@ def _render(request: Request, name: str, principal: Principal | None, status_cod
 
 def _error_page(request: Request, principal: Principal | None, exc: CreditHubError) -> Response:
     if isinstance(exc, AuthenticationError):
-        resp = RedirectResponse("/steward/login?" + urlencode({"msg": "请重新登录：令牌无效或已被吊销"}), 303)
+        resp = RedirectResponse(flash_url("/steward/login", "relogin"), 303)
         resp.delete_cookie(COOKIE_NAME, path="/steward")
         return resp
     status, title = (404, "未找到") if isinstance(exc, NotFoundError) else \
@@ -112,7 +113,7 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 def logout(request: Request) -> Response:
     end_session(get_db(request), get_settings(request), request.cookies.get(COOKIE_NAME))
-    resp = RedirectResponse("/steward/login", status_code=303)
+    resp = RedirectResponse(flash_url("/steward/login", "logged_out"), status_code=303)
     resp.delete_cookie(COOKIE_NAME, path="/steward")
     return resp
 
@@ -192,7 +193,7 @@ async def fix_submit(request: Request, record_id: IdPath) -> Response:
                                 error_failures=failures)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    return RedirectResponse(f"/steward/records/{record_id}?" + urlencode({"msg": "已修正并通过校验，记录已放行。"}), 303)
+    return RedirectResponse(flash_url(f"/steward/records/{record_id}", "fixed"), 303)
 
 
 @router.post("/records/{record_id}/reject")
@@ -209,7 +210,7 @@ async def reject_submit(request: Request, record_id: IdPath) -> Response:
                 exc, ValidationFailedError) else 409, error=exc.message)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    return RedirectResponse(f"/steward/records/{record_id}?" + urlencode({"msg": "记录已驳回。"}), 303)
+    return RedirectResponse(flash_url(f"/steward/records/{record_id}", "rejected"), 303)
 
 
 @router.post("/records/{record_id}/release-now")
@@ -217,11 +218,10 @@ def release_now_submit(request: Request, record_id: IdPath) -> Response:
     principal = None
     try:
         principal = _principal(request)
-        result = get_service(request).release_now(principal, record_id)
+        get_service(request).release_now(principal, record_id)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    msg = f"已立即发布：企业 {', '.join(result.entity_ids) or '（待归并）'} 的档案已更新。"
-    return RedirectResponse(f"/steward/records/{record_id}?" + urlencode({"msg": msg}), 303)
+    return RedirectResponse(flash_url(f"/steward/records/{record_id}", "released_now"), 303)
 
 
 @router.post("/bulk")
@@ -239,17 +239,13 @@ async def bulk_submit(request: Request) -> Response:
             if not field:
                 raise ValidationFailedError("请填写要批量修改的字段")
             result = service.bulk_fix(principal, ids, {field: str(form.get("value") or "")})
-            verb = "修正并放行"
+            code = "bulk_fixed"
         else:
             result = service.bulk_reject(principal, ids, str(form.get("reason") or ""))
-            verb = "驳回"
+            code = "bulk_rejected"
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    msg = f"已{verb} {len(result.done)} 条；未处理 {len(result.refused)} 条"
-    if result.refused:
-        msg += "：" + "；".join(f"#{r.id} {r.failures[0].get('reason_zh', '') if r.failures else r.status}"
-                                for r in result.refused[:5])
-    return RedirectResponse("/steward?" + urlencode({"msg": msg}), 303)
+    return RedirectResponse(flash_url("/steward", code, done=len(result.done), refused=len(result.refused)), 303)
 
 
 # ---------------------------------------------------------------- batches, runs, audit
@@ -281,8 +277,8 @@ async def batch_decision(request: Request, batch_id: IdPath) -> Response:
         get_service(request).decide_batch(principal, batch_id, decision, note)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    zh = "已放行" if decision == "release" else "已驳回"
-    return RedirectResponse("/steward/batches?" + urlencode({"msg": f"批次 {batch_id} {zh}。"}), 303)
+    code = "batch_released" if decision == "release" else "batch_rejected"
+    return RedirectResponse(flash_url("/steward/batches", code, batch=batch_id), 303)
 
 
 @router.get("/runs", response_class=HTMLResponse)
