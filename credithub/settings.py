@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Shanghai", description="Calendar used for publicity periods and 'today'.")
     log_json: bool = False
+    metrics_refresh_s: float = Field(
+        60.0, gt=0, description="Re-read the pipeline numbers behind /metrics at most this often (background; "
+        "a scrape serves the last good read, so its cost does not grow with the tables)."
+    )
+    metrics_first_scrape_wait_s: float = Field(
+        5.0, ge=0, description="The first scrape of a process waits this long for the first read."
+    )
     sync_chunk_rows: int = Field(2000, ge=1, description="Rows landed per transaction by the sync stage.")
     validate_chunk_rows: int = Field(
         50_000, ge=1, description="Rows per suite run and per promotion transaction in the validate stage (bounds memory)."
