@@ -11,20 +11,25 @@ page numbers. Every endpoint accepts `updated_since` (ISO datetime, inclusive: r
 from __future__ import annotations
 
 import base64
+import bisect
+import contextlib
 import json
+import os
 import threading
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urlparse
 
 from credithub.errors import ConfigError
 from credithub.sandbox.build import load_manifest
 
-Records = list[dict[str, Any]]
+Records = Sequence[dict[str, Any]]
+"""A stream's records as the paginators see them: they only take len() and slices."""
 
 
 class BadRequestError(Exception):
@@ -164,10 +169,10 @@ def _handler(department: str, style: ApiStyle, data: ApiData, api_key: str | Non
             if should_fail(stream, params):
                 self._send(503, {"error": "unavailable", "message": "service busy, retry later"})
                 return
-            records = data.get(stream)
+            records: Records = data.get(stream)
             since = params.get("updated_since")
             if since:
-                records = [r for r in records if str(r.get("updatedAt", "")) >= since]
+                records = data.get(stream).since(since)
             try:
                 self._send(200, style.paginate(records, params))
             except BadRequestError as exc:
@@ -176,24 +181,128 @@ def _handler(department: str, style: ApiStyle, data: ApiData, api_key: str | Non
     return Handler
 
 
+class FileRecords(Sequence[dict[str, Any]]):
+    """A stream's records served straight from its API file: an index in memory, records read per page.
+
+    The file is `formats.write_api_records` output (indent=0 JSON, sorted by change time then id).
+    Only where each record starts and ends and its change time are kept (about 40 bytes a record
+    instead of a parsed dict's kilobyte), so a city-sized tax_ratings stream costs tens of MB in
+    the process that runs the main job, and `updated_since` is a binary search, not a scan.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.starts = array("q")
+        self.ends = array("q")
+        keys: list[str] = []
+        pos = 0
+        start = -1
+        key = ""
+        with path.open("rb") as f:
+            for line in f:
+                if line.startswith(b"{"):
+                    start, key = pos, ""
+                elif line.startswith(b"}") and start >= 0:
+                    self.starts.append(start)
+                    self.ends.append(pos + 1)  # the closing brace, not the comma after it
+                    keys.append(key)
+                    start = -1
+                elif line.startswith(b'"updatedAt": '):
+                    value = json.loads(line[len(b'"updatedAt": ') :].rstrip().rstrip(b","))
+                    key = "" if value is None else str(value)
+                pos += len(line)
+        self.keys = _Keys(keys)
+        self.sorted = all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1))
+        self._fd = os.open(path, os.O_RDONLY)  # kept: `advance` replaces the file, this index reads the old one
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            os.close(self._fd)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return self.rows(range(len(self))[i])
+        return self.rows(range(len(self))[i : i + 1 if i != -1 else None])[0]
+
+    def rows(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        if not len(positions):
+            return []
+        if isinstance(positions, range) and positions.step == 1:
+            # One read for a page: the records and the ",\n" between them form a JSON array's body.
+            first, last = positions[0], positions[-1]
+            raw = os.pread(self._fd, self.ends[last] - self.starts[first], self.starts[first])
+            return json.loads(b"[" + raw + b"]")
+        return [json.loads(os.pread(self._fd, self.ends[p] - self.starts[p], self.starts[p])) for p in positions]
+
+    def since(self, since: str) -> Sequence[dict[str, Any]]:
+        """Records changed at or after `since` (compared as text, like the records' own ISO times)."""
+        if self.sorted:
+            return _Slice(self, range(bisect.bisect_left(self.keys, since), len(self)))
+        return _Slice(self, [i for i in range(len(self)) if self.keys[i] >= since])
+
+
+class _Keys(Sequence[str]):
+    """Change times of a stream; ISO times of one length are packed into one bytes object."""
+
+    def __init__(self, keys: list[str]) -> None:
+        width = len(keys[0]) if keys else 0
+        self._width = width if all(len(k) == width and k.isascii() for k in keys) else -1
+        self._packed = "".join(keys).encode("ascii") if self._width >= 0 else b""
+        self._list = keys if self._width < 0 else []
+        self._n = len(keys)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        if self._width < 0:
+            return self._list[i]
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._packed[i * self._width : (i + 1) * self._width].decode("ascii")
+
+
+class _Slice(Sequence[dict[str, Any]]):
+    """Some records of a FileRecords (a suffix, or chosen positions), sliced by the paginators."""
+
+    def __init__(self, records: FileRecords, positions: Sequence[int]) -> None:
+        self.records = records
+        self.positions = positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return self.records.rows(self.positions[i])
+        return self.records.rows(self.positions[i : i + 1 if i != -1 else None])[0]
+
+
 class ApiData:
-    """A department's API records, re-read when `advance` rewrites their file."""
+    """A department's API records, re-indexed when `advance` rewrites their file."""
 
     def __init__(self, paths: dict[str, Path]) -> None:
         self.paths = paths
-        self._cache: dict[str, tuple[int, Records]] = {}
+        self._cache: dict[str, tuple[int, FileRecords]] = {}
         self._lock = threading.Lock()
 
     def __contains__(self, stream: object) -> bool:
         return stream in self.paths
 
-    def get(self, stream: str) -> Records:
+    def get(self, stream: str) -> FileRecords:
         path = self.paths[stream]
         mtime = path.stat().st_mtime_ns
         with self._lock:
             cached = self._cache.get(stream)
             if cached is None or cached[0] != mtime:
-                cached = (mtime, json.loads(path.read_text(encoding="utf-8")))
+                cached = (mtime, FileRecords(path))
                 self._cache[stream] = cached
             return cached[1]
 

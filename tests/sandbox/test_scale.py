@@ -190,3 +190,27 @@ def test_one_percent_of_records_change_and_incremental_reads_see_them(tmp_path: 
     generate(again, 600, 13)
     advance(again, change_share=0.01)
     assert _digest(again) == _digest(out)
+
+
+def test_the_server_reads_pages_from_the_file_as_the_parsed_file_would_give_them(tmp_path: Path) -> None:
+    from credithub.sandbox.server import FileRecords
+
+    rows = sorted(_rows(300, seed=4), key=lambda r: (str(r["updatedAt"]), str(r["id"])))
+    rows[5]["note"] = "逗号, 括号 } 与\n换行"
+    path = tmp_path / "s.json"
+    write_api_records(path, rows)
+    records = FileRecords(path)
+    assert records.sorted and len(records) == 300
+    assert records[0:300] == rows and records[40:90] == rows[40:90] and records[299] == rows[299]
+    for since in ("", "2025-03-01", "2025-05-01T00:00:00", "2025-09-02", "2026"):
+        expected = [r for r in rows if str(r["updatedAt"]) >= since]
+        got = records.since(since)
+        assert len(got) == len(expected) and got[0 : len(got)] == expected
+        assert got[3:10] == expected[3:10]
+
+    shuffled = list(reversed(rows))  # a hand-written file need not be sorted: then it is scanned
+    write_api_records(path, shuffled)
+    unsorted = FileRecords(path)
+    assert not unsorted.sorted
+    got = unsorted.since("2025-05-01")
+    assert got[0 : len(got)] == [r for r in shuffled if str(r["updatedAt"]) >= "2025-05-01"]
