@@ -46,6 +46,12 @@ if settings.sources_config is None and not (settings.sandbox_dir / "ground_truth
 print(f"hub database ready: {settings.resolved_database_url}")
 PY
 
+# One pool slot per department (credithub/orchestration/pools.py): Airflow never schedules a task
+# whose pool is missing, so create them before the scheduler starts (idempotent).
+airflow db migrate >/dev/null
+python -m credithub.orchestration.pools > "${AIRFLOW_HOME}/credithub-pools.json"
+airflow pools import "${AIRFLOW_HOME}/credithub-pools.json"
+
 echo "Airflow home: ${AIRFLOW_HOME}; DAGs: ${AIRFLOW__CORE__DAGS_FOLDER}"
 echo "UI: http://127.0.0.1:${AIRFLOW__API__PORT}  (trigger 'credithub_pipeline' for the whole job)"
 exec airflow standalone
