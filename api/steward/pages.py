@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
@@ -184,7 +185,7 @@ async def fix_submit(request: Request, record_id: IdPath) -> Response:
         if version is None:
             raise ValidationFailedError("缺少版本号，请刷新页面后重试", record=record_id)
         try:
-            service.fix(principal, record_id, version, changes, str(form.get("note") or "") or None)
+            result = service.fix(principal, record_id, version, changes, str(form.get("note") or "") or None)
         except (ValidationFailedError, ConflictError) as exc:
             failures = exc.context.get("failures") if isinstance(exc.context.get("failures"), list) else []
             return _record_page(request, principal, record_id,
@@ -193,6 +194,9 @@ async def fix_submit(request: Request, record_id: IdPath) -> Response:
                                 error_failures=failures)
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
+    if result.pending_change_id is not None:
+        return RedirectResponse(flash_url(f"/steward/records/{record_id}", "fix_pending",
+                                          change=result.pending_change_id), 303)
     return RedirectResponse(flash_url(f"/steward/records/{record_id}", "fixed"), 303)
 
 
@@ -245,7 +249,52 @@ async def bulk_submit(request: Request) -> Response:
             code = "bulk_rejected"
     except CreditHubError as exc:
         return _error_page(request, principal, exc)
-    return RedirectResponse(flash_url("/steward", code, done=len(result.done), refused=len(result.refused)), 303)
+    awaiting = sum(1 for r in result.done if r.pending_change_id is not None)
+    numbers = {"done": len(result.done) - awaiting, "refused": len(result.refused)}
+    if awaiting:
+        code, numbers["awaiting"] = "bulk_fixed_pending", awaiting
+    return RedirectResponse(flash_url("/steward", code, **numbers), 303)
+
+
+# ---------------------------------------------------------------- identity changes (four-eyes rule)
+
+ChangeId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+
+@router.get("/changes", response_class=HTMLResponse)
+def changes_page(request: Request) -> Response:
+    principal = None
+    try:
+        principal = _principal(request)
+        changes = get_service(request).pending_changes(principal)
+    except CreditHubError as exc:
+        return _error_page(request, principal, exc)
+    return _render(request, "changes.html", principal, changes=changes)
+
+
+@router.post("/changes/{change_id}/approve")
+async def change_approve_submit(request: Request, change_id: ChangeId) -> Response:
+    form = await request.form()
+    principal = None
+    try:
+        principal = _principal(request)
+        result = get_service(request).approve_change(principal, change_id, str(form.get("note") or "") or None)
+    except CreditHubError as exc:
+        return _error_page(request, principal, exc)
+    return RedirectResponse(flash_url(f"/steward/records/{result.id}", "change_approved", change=change_id), 303)
+
+
+@router.post("/changes/{change_id}/reject")
+async def change_reject_submit(request: Request, change_id: ChangeId) -> Response:
+    form = await request.form()
+    principal = None
+    try:
+        principal = _principal(request)
+        info = get_service(request).reject_change(principal, change_id, str(form.get("reason") or ""))
+    except CreditHubError as exc:
+        return _error_page(request, principal, exc)
+    return RedirectResponse(flash_url(f"/steward/records/{info.staged_record_id}", "change_rejected",
+                                      change=change_id), 303)
 
 
 # ---------------------------------------------------------------- batches, runs, audit

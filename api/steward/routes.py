@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -14,6 +14,7 @@ from api.params import IdPath, OptionalIdQuery
 from api.steward.deps import api_principal, get_service
 from credithub.stewardship.models import (
     ActionResult,
+    ApproveRequest,
     AuditEntry,
     AuditFilter,
     BatchDecision,
@@ -23,8 +24,10 @@ from credithub.stewardship.models import (
     FixRequest,
     HeldBatch,
     QueueFilter,
+    PendingChangeInfo,
     QueuePage,
     RecordDetail,
+    RejectChangeRequest,
     RejectRequest,
     ReleaseNowResult,
     ValidationRunInfo,
@@ -69,9 +72,16 @@ def record(record_id: IdPath, principal: Me, service: Service) -> RecordDetail:
 
 
 @router.post("/records/{record_id}/fix", response_model=ActionResult,
-             summary="Edit fields; re-validated at once; released if it passes")
-def fix(record_id: IdPath, body: FixRequest, principal: Me, service: Service) -> ActionResult:
-    return service.fix(principal, record_id, body.version, body.changes, body.note)
+             summary="Edit fields; re-validated at once; released if it passes",
+             description="A fix that changes an identity field (settings.steward_identity_fields) is not "
+                         "released: it answers 202 with status awaiting_approval and a pending_change_id, "
+                         "and waits for a second steward (POST /changes/{id}/approve).",
+             responses={202: {"model": ActionResult, "description": "Stored; awaits a second steward"}})
+def fix(record_id: IdPath, body: FixRequest, principal: Me, service: Service, response: Response) -> ActionResult:
+    result = service.fix(principal, record_id, body.version, body.changes, body.note)
+    if result.pending_change_id is not None:
+        response.status_code = 202
+    return result
 
 
 @router.post("/records/{record_id}/reject", response_model=ActionResult, summary="Reject with a reason")
@@ -83,6 +93,34 @@ def reject(record_id: IdPath, body: RejectRequest, principal: Me, service: Servi
              summary="Resolve, rebuild and publish the released record's company now")
 def release_now(record_id: IdPath, principal: Me, service: Service) -> ReleaseNowResult:
     return service.release_now(principal, record_id)
+
+
+ChangeId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Pending change id")]
+
+
+@router.get("/changes", response_model=list[PendingChangeInfo],
+            summary="Identity changes awaiting (or decided by) a second steward")
+def changes(principal: Me, service: Service, department: str | None = None,
+            status: Literal["pending", "approved", "rejected", "stale"] = "pending") -> list[PendingChangeInfo]:
+    return service.pending_changes(principal, status=status, department=department)
+
+
+@router.get("/changes/{change_id}", response_model=PendingChangeInfo, summary="One pending identity change")
+def change(change_id: ChangeId, principal: Me, service: Service) -> PendingChangeInfo:
+    return service.pending_change(principal, change_id)
+
+
+@router.post("/changes/{change_id}/approve", response_model=ActionResult,
+             summary="Approve another steward's identity change: re-validated and released")
+def approve_change(change_id: ChangeId, body: ApproveRequest, principal: Me, service: Service) -> ActionResult:
+    return service.approve_change(principal, change_id, body.note)
+
+
+@router.post("/changes/{change_id}/reject", response_model=PendingChangeInfo,
+             summary="Reject (or withdraw) a pending identity change; the record stays quarantined")
+def reject_change(change_id: ChangeId, body: RejectChangeRequest, principal: Me,
+                  service: Service) -> PendingChangeInfo:
+    return service.reject_change(principal, change_id, body.reason)
 
 
 @router.post("/bulk/fix", response_model=BulkResult, summary="Same correction for many records")

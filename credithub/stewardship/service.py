@@ -28,6 +28,7 @@ from credithub.errors import (
     ValidationFailedError,
 )
 from credithub.pipeline.canonical import promote
+from credithub.stewardship.approvals import LOCKED_ZH, ApprovalMixin
 from credithub.settings import Settings
 from credithub.stewardship.models import (
     ActionResult,
@@ -84,7 +85,7 @@ def _failure_matches(failures: list[dict[str, Any]] | None, expectation: str | N
     return False
 
 
-class StewardService:
+class StewardService(ApprovalMixin):
     def __init__(self, db: Database, settings: Settings, stream_resolver: StreamResolver | None = None) -> None:
         self.db = db
         self.settings = settings
@@ -161,6 +162,7 @@ class StewardService:
                 raw_location=raw.location if raw else "", raw_fault=raw.fault if raw else None,
                 resolution_note=row.resolution_note, resolved_at=row.resolved_at,
                 fields=self._fields(row.department, row.stream, row.staged or {}),
+                pending_change=self.open_change_of(s, row.id),
             )
 
     # ------------------------------------------------------------------ fixing
@@ -221,7 +223,7 @@ class StewardService:
                 "batch_id": row.batch_id, "stream": row.stream}
 
     def _release(self, s: Session, principal: Principal, row: StagedRecord, new_staged: dict[str, Any],
-                 note: str | None, action: str) -> ActionResult:
+                 note: str | None, action: str, extra: dict[str, Any] | None = None) -> ActionResult:
         before = self._snapshot(row)
         row.staged = new_staged
         row.status = "released"
@@ -231,7 +233,7 @@ class StewardService:
         canonical = promote(s, row, self.stream_resolver(row.department, row.stream))
         s.flush()
         self._audit(s, principal, action, row, before=before,
-                    after={**self._snapshot(row), "canonical_record_id": canonical.id, "note": note})
+                    after={**self._snapshot(row), "canonical_record_id": canonical.id, "note": note, **(extra or {})})
         return ActionResult(id=row.id, status=row.status, version=row.version, canonical_record_id=canonical.id)
 
     def fix(self, principal: Principal, staged_id: int, version: int, changes: Mapping[str, Any],
@@ -245,6 +247,7 @@ class StewardService:
             if row.status != "quarantined":
                 raise ConflictError(f"只有隔离中的记录可以修改（当前状态：{row.status}）", record=staged_id,
                                     status=row.status)
+            self._refuse_if_locked(s, row)
             clean = self._clean_changes(row, changes)
             new_staged = {**(row.staged or {}), **clean}
             failures = self._revalidate([row], [new_staged]).get(0)
@@ -253,6 +256,9 @@ class StewardService:
                                             department=row.department, batch=row.batch_id,
                                             record=row.source_record_id, failures=failures)
             try:
+                identity = self._identity_changes(row, clean)
+                if identity:  # four-eyes rule: stored, not released, until a second steward approves
+                    return self._propose(s, principal, row, clean, identity, note)
                 return self._release(s, principal, row, new_staged, note, "fix")
             except StaleDataError as exc:
                 raise ConflictError("记录已被他人修改，请刷新后重试 / concurrent edit", record=staged_id) from exc
@@ -268,6 +274,7 @@ class StewardService:
                                     record=staged_id, expected_version=version, current_version=row.version)
             if row.status not in ("quarantined", "pending"):
                 raise ConflictError(f"该记录当前状态不能驳回（{row.status}）", record=staged_id, status=row.status)
+            self._refuse_if_locked(s, row)
             before = self._snapshot(row)
             row.status, row.resolved_at, row.resolution_note = "rejected", utcnow(), reason
             try:
@@ -291,6 +298,9 @@ class StewardService:
                 elif row.status != "quarantined":
                     result.refused.append(ActionResult(id=sid, status=row.status, version=row.version, failures=[
                         {"reason_zh": f"只有隔离中的记录可以修改（当前状态：{row.status}）"}]))
+                elif self._open_change(s, row.id) is not None:
+                    result.refused.append(ActionResult(id=sid, status=row.status, version=row.version,
+                                                       failures=[{"reason_zh": LOCKED_ZH}]))
                 else:
                     rows.append(row)
             groups: dict[tuple[str, str], list[StagedRecord]] = {}
@@ -301,9 +311,12 @@ class StewardService:
                 new_values = [{**(r.staged or {}), **clean} for r in group]
                 failures = self._revalidate(group, new_values)
                 for pos, row in enumerate(group):
+                    identity = self._identity_changes(row, clean)
                     if failures.get(pos):
                         result.refused.append(ActionResult(id=row.id, status=row.status, version=row.version,
                                                            failures=failures[pos]))
+                    elif identity:
+                        result.done.append(self._propose(s, principal, row, clean, identity, note))
                     else:
                         result.done.append(self._release(s, principal, row, new_values[pos], note, "bulk_fix"))
         return result
@@ -323,6 +336,10 @@ class StewardService:
                 if row.status not in ("quarantined", "pending"):
                     result.refused.append(ActionResult(id=sid, status=row.status, version=row.version, failures=[
                         {"reason_zh": f"该记录当前状态不能驳回（{row.status}）"}]))
+                    continue
+                if self._open_change(s, row.id) is not None:
+                    result.refused.append(ActionResult(id=sid, status=row.status, version=row.version,
+                                                       failures=[{"reason_zh": LOCKED_ZH}]))
                     continue
                 before = self._snapshot(row)
                 row.status, row.resolved_at, row.resolution_note = "rejected", utcnow(), reason
@@ -435,6 +452,11 @@ class StewardService:
 
         with self.db.session() as s:
             row = self._record(s, principal, staged_id)
+            pending = self._open_change(s, row.id)
+            if pending is not None:
+                raise ConflictError("该记录的身份字段修改正在等待另一名治理员审批，审批通过前不能立即发布 / "
+                                    "an identity change awaits a second steward's approval",
+                                    record=staged_id, change=pending.id)
             if row.status not in ("released", "passed"):
                 raise ConflictError(f"只有已放行的记录可以立即发布（当前状态：{row.status}）", record=staged_id)
             canonical_id = s.scalar(select(CanonicalRecordRow.id).where(

@@ -35,6 +35,7 @@ def test_sign_in_rejects_bad_token_and_pages_require_it(world: World) -> None:
 
 def test_steward_finds_and_fixes_a_record_through_the_pages(world: World) -> None:
     w = world
+    w.settings.steward_two_person_approval = False  # the four-eyes flow: test_two_person_approval.py
     _sign_in(w, "qs")
     queue = w.client.get("/steward", params={"expectation": "expect_column_values_to_be_valid_org_code"})
     assert queue.status_code == 200 and 'id="queue-table"' in queue.text and "共 2 条" in queue.text
