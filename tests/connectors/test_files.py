@@ -386,3 +386,29 @@ def test_overlong_physical_line_is_a_fault_and_never_held_whole(tmp_path: Path) 
     (fault,) = faults(msgs)
     assert fault.location == "a.csv row 2 (line 3)" and "1000 字节" in fault.reason
     assert len(fault.raw) <= 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "open_after"),
+    [
+        ("a,b,c\n", False),
+        ('a,"b,c",d\n', False),
+        ('a"b,c\n', False),  # a quote inside an unquoted field is a character
+        ('"abc"def"g,h\n', False),  # after a closing quote csv keeps reading the same field
+        ('"a""b",c\n', False),  # "" is an escaped quote
+        ('"abc""\n', True),  # ... so this quoted field is still open
+        ('x,"\n', True),
+        ('x,"multi\n', True),
+        ('x,"",y\n', False),
+        ('x;"a;b";c\n', False),
+    ],
+)
+def test_quote_state_matches_the_csv_module(text: str, open_after: bool) -> None:
+    import csv
+
+    from connectors.sdk.transports.csv_records import ends_inside_quotes
+
+    delimiter = ";" if ";" in text else ","
+    assert ends_inside_quotes(text, delimiter, False) is open_after
+    if not open_after:  # csv agrees: the line alone is one complete record
+        assert len(list(csv.reader([text], delimiter=delimiter))) == 1

@@ -20,7 +20,8 @@ record ends. The rules, because hostile exports are the normal case for departme
 from __future__ import annotations
 
 import csv
-import io
+import functools
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class CsvLimits:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Line:
     """One physical line: decoded text, or why it could not be used."""
 
@@ -53,15 +54,15 @@ class Line:
     overlong_bytes: int | None = None  # total size of a line longer than the cap (raw holds its head)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
-    """A complete record: the lines it spans (more than one when a quoted field holds newlines)."""
+    """A complete record: the lines it spans (more than one when a quoted field holds newlines),
+    its fields as csv parsed them, or csv's error (e.g. a field over csv.field_size_limit())."""
 
-    lines: tuple[Line, ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(line.text or "" for line in self.lines)
+    lines: list[Line]
+    text: str
+    values: list[str]
+    error: csv.Error | None = None
 
     @property
     def raw(self) -> bytes:
@@ -77,7 +78,7 @@ BrokenKind = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BrokenRecord:
     """Lines that cannot form one record, reported as one fault."""
 
@@ -96,6 +97,8 @@ def ends_inside_quotes(text: str, delimiter: str, in_quotes: bool) -> bool:
     """Whether `text` (one physical line) leaves a quoted field open, as csv's default dialect parses it."""
     if '"' not in text:
         return in_quotes  # the common case costs one C-level scan
+    if not in_quotes and _complete_line(delimiter).fullmatch(text):
+        return False  # well-formed quoting: one regex match instead of a Python loop per character
     state = _IN_QUOTED if in_quotes else _START_FIELD
     for ch in text:
         if state == _START_FIELD:
@@ -116,6 +119,18 @@ def ends_inside_quotes(text: str, delimiter: str, in_quotes: bool) -> bool:
         else:  # csv (non-strict) keeps characters after a closing quote in the same field
             state = _IN_FIELD
     return state == _IN_QUOTED
+
+
+@functools.cache
+def _complete_line(delimiter: str) -> re.Pattern[str]:
+    """A line whose quoted fields all close, in csv's (non-strict) reading.
+
+    Possessive `*+` so that `""` is always an escaped quote, never a closing quote followed by
+    an opening one: the same choice the csv state machine makes.
+    """
+    d = re.escape(delimiter)
+    field = rf'(?:"(?:[^"]|"")*+"[^{d}\r\n]*|[^"{d}\r\n][^{d}\r\n]*|)'
+    return re.compile(rf"{field}(?:{d}{field})*(?:\r?\n)?")
 
 
 def field_lengths(text: str, delimiter: str) -> list[int]:
@@ -142,7 +157,7 @@ def field_lengths(text: str, delimiter: str) -> list[int]:
 
 def parse_record(text: str, delimiter: str) -> list[str]:
     """The fields of one complete record; raises csv.Error (e.g. a field over csv.field_size_limit())."""
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    return next(csv.reader((text,), delimiter=delimiter), [])
 
 
 def physical_lines(f: BinaryIO, decode: Callable[[bytes, bool], str], limits: CsvLimits) -> Iterator[Line]:
@@ -186,10 +201,11 @@ class CsvRecordReader:
         self.limits = limits
         self.width: int | None = None
 
-    def _next_line(self) -> Line | None:
-        if self._replay:
-            return self._replay.popleft()
-        return next(self._source, None)
+    def _record(self, lines: list[Line], text: str) -> Record:
+        try:
+            return Record(lines, text, parse_record(text, self.delimiter))
+        except csv.Error as exc:
+            return Record(lines, text, [], exc)
 
     def _stands_alone(self, line: Line) -> bool:
         """A line that is a complete, well-formed row by itself."""
@@ -220,8 +236,9 @@ class CsvRecordReader:
     def __iter__(self) -> Iterator[Item]:
         pending: list[Line] = []
         size = 0
+        replay, source, delimiter = self._replay, self._source, self.delimiter
         while True:
-            line = self._next_line()
+            line = replay.popleft() if replay else next(source, None)
             if line is None:
                 if not pending:
                     return
@@ -237,11 +254,17 @@ class CsvRecordReader:
                     continue
                 yield line
                 continue
-            if not pending and not line.text.strip():
-                continue  # blank line between records
+            text = line.text
+            if not pending:
+                if '"' not in text:  # the common case: a whole record on one line, no quoting to follow
+                    if text.strip():
+                        yield self._record([line], text)
+                    continue
+                if not text.strip():
+                    continue  # blank line between records
             pending.append(line)
             size += len(line.raw)
-            if ends_inside_quotes(line.text, self.delimiter, len(pending) > 1):
+            if ends_inside_quotes(text, delimiter, len(pending) > 1):
                 if len(pending) >= self.limits.max_record_lines:
                     yield self._give_up(pending, "too_many_lines")
                     pending, size = [], 0
@@ -249,16 +272,10 @@ class CsvRecordReader:
                     yield self._give_up(pending, "too_many_bytes")
                     pending, size = [], 0
                 continue
-            record = Record(tuple(pending))
-            many = len(pending) > 1
-            pending, size = [], 0
-            if many and self.width is not None:
-                try:
-                    columns = len(parse_record(record.text, self.delimiter))
-                except csv.Error:
-                    columns = -1
-                if columns != self.width:
-                    # Re-cut the lines: a stray quote must not take the rows after it down with it.
-                    yield self._give_up(list(record.lines), "columns", columns)
-                    continue
+            lines, pending, size = pending, [], 0
+            record = self._record(lines, text if len(lines) == 1 else "".join(p.text or "" for p in lines))
+            if len(lines) > 1 and self.width is not None and len(record.values) != self.width:
+                # Re-cut the lines: a stray quote must not take the rows after it down with it.
+                yield self._give_up(lines, "columns", -1 if record.error else len(record.values))
+                continue
             yield record

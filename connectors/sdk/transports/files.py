@@ -52,7 +52,6 @@ from connectors.sdk.transports.csv_records import (
     Line,
     Record,
     field_lengths,
-    parse_record,
     physical_lines,
 )
 from credithub.errors import FatalSourceError
@@ -120,10 +119,10 @@ def read_csv_file(
     header: list[str] | None = None
     rec_no = 0  # data rows seen, faulty ones included
     with path.open("rb") as f:
-        reader = CsvRecordReader(physical_lines(f, lambda raw, first: _decode(raw, codec, first), limits), delimiter, limits)
+        reader = CsvRecordReader(physical_lines(f, _line_decoder(codec), limits), delimiter, limits)
         for item in reader:
             if header is None:
-                values, problem = _header_values(item, codec, delimiter, limits)
+                values, problem = _header_values(item, codec, limits)
                 if problem is not None:
                     yield spec.fault(f"{name} line {_first_line(item)} (header)", problem, _item_raw(item))
                     return False
@@ -137,14 +136,22 @@ def read_csv_file(
                     return False
                 continue
             rec_no += 1
-            where = f"{name} row {rec_no} (line {_first_line(item)})"
-            if isinstance(item, Line):
-                yield _line_fault(spec, where, item, codec, limits)
-            elif isinstance(item, BrokenRecord):
-                yield spec.fault(where, _broken_reason(item, len(header), limits), raw_text(_strip_eol(item.text)))
-            else:
+            if type(item) is Record:  # the common case first
+                where = f"{name} row {rec_no} (line {item.lines[0].lineno})"
                 yield _record_message(spec, where, item, header, delimiter)
+            elif isinstance(item, Line):
+                where = f"{name} row {rec_no} (line {item.lineno})"
+                yield _line_fault(spec, where, item, codec, limits)
+            else:
+                where = f"{name} row {rec_no} (line {item.first_line})"
+                yield spec.fault(where, _broken_reason(item, len(header), limits), raw_text(_strip_eol(item.text)))
     return True
+
+
+def _line_decoder(codec: str) -> Callable[[bytes, bool], str]:
+    if codec == "utf-8-sig":
+        return lambda raw, first: _decode(raw, codec, first)
+    return lambda raw, _first: raw.decode(codec)  # no BOM to strip: skip the per-line branch
 
 
 def _first_line(item: Line | Record | BrokenRecord) -> int:
@@ -157,9 +164,7 @@ def _item_raw(item: Line | Record | BrokenRecord) -> str:
     return raw_text(item.text)
 
 
-def _header_values(
-    item: Line | Record | BrokenRecord, codec: str, delimiter: str, limits: CsvLimits
-) -> tuple[list[str], str | None]:
+def _header_values(item: Line | Record | BrokenRecord, codec: str, limits: CsvLimits) -> tuple[list[str], str | None]:
     """The header's cells, or why the header cannot be read (the file then stops)."""
     if isinstance(item, Line) and item.decode_error is not None:
         return [], f"表头无法按 {codec} 解码：{item.decode_error.reason}，该文件停止读取"
@@ -167,10 +172,9 @@ def _header_values(
         return [], f"表头超过 {limits.max_record_bytes} 字节上限，该文件停止读取"
     if isinstance(item, BrokenRecord):
         return [], f"表头引号不成对（第 {item.first_line} 行），该文件停止读取"
-    try:
-        return parse_record(item.text, delimiter), None
-    except csv.Error as exc:
-        return [], f"表头无法解析：{exc}，该文件停止读取"
+    if item.error is not None:
+        return [], f"表头无法解析：{item.error}，该文件停止读取"
+    return item.values, None
 
 
 def _line_fault(spec: RowSpec, where: str, line: Line, codec: str, limits: CsvLimits) -> Message:
@@ -214,14 +218,12 @@ def _broken_reason(item: BrokenRecord, width: int, limits: CsvLimits) -> str:
 
 
 def _record_message(spec: RowSpec, where: str, record: Record, header: list[str], delimiter: str) -> Message:
-    text = record.text
-    try:
-        values = parse_record(text, delimiter)
-    except csv.Error as exc:
-        return _csv_error_fault(spec, where, record, header, delimiter, exc)
+    if record.error is not None:
+        return _csv_error_fault(spec, where, record, header, delimiter, record.error)
+    text, values = record.text, record.values
     width = len(header)
     if len(values) != width:
-        truncated = not record.raw.endswith(b"\n") and len(values) < width
+        truncated = not record.lines[-1].raw.endswith(b"\n") and len(values) < width
         reason = (
             f"文件被截断：最后一行不完整（应为 {width} 列，实际 {len(values)} 列）"
             if truncated
