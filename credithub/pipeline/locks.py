@@ -56,12 +56,16 @@ def _sqlite_lock_path(db: Database, name: str) -> Path | None:
 
 
 @contextlib.contextmanager
-def stage_lock(db: Database, name: str, *, timeout: float | None = None) -> Iterator[None]:
+def stage_lock(db: Database, name: str, *, timeout: float | None = None, shared: bool = False) -> Iterator[None]:
     """Hold the lock `name` for the block. Waits up to `timeout` seconds (None: forever,
-    0: not at all) and raises RunInProgressError when another process still holds it."""
+    0: not at all) and raises RunInProgressError when another process still holds it.
+
+    `shared`: several shared holders at once, none beside an exclusive one (the partitions of a
+    fanned-out stage, credithub/pipeline/partitions.py). PostgreSQL only; on SQLite, which has one
+    writer anyway, a shared request is taken exclusively."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if db.dialect == "postgresql":
-        with _advisory(db, name, deadline):
+        with _advisory(db, name, deadline, shared=shared):
             yield
         return
     path = _sqlite_lock_path(db, name)
@@ -73,16 +77,17 @@ def stage_lock(db: Database, name: str, *, timeout: float | None = None) -> Iter
 
 
 @contextlib.contextmanager
-def _advisory(db: Database, name: str, deadline: float | None) -> Iterator[None]:
+def _advisory(db: Database, name: str, deadline: float | None, *, shared: bool = False) -> Iterator[None]:
     key = _advisory_key(name)
+    mode = "_shared" if shared else ""
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        _wait(lambda: bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()),
+        _wait(lambda: bool(conn.execute(text(f"SELECT pg_try_advisory_lock{mode}(:k)"), {"k": key}).scalar()),
               name, deadline)
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.execute(text(f"SELECT pg_advisory_unlock{mode}(:k)"), {"k": key})
 
 
 @contextlib.contextmanager

@@ -80,4 +80,7 @@ def build_partition_profiles(db: Database, settings: Settings, partition: Partit
     its own entity's records, so the partitions together build what one `build_profiles` builds."""
     from credithub.pipeline.profiles import build_profiles
 
-    return build_profiles(db, settings, entity_ids=dirty_entities(db, partition))
+    # The entities lock in shared mode: partitions run at once on different workers, never beside
+    # a resolve or publish. The selection above is taken before the lock; an entity dirtied after it
+    # is simply built by the next run (what a partition builds is read under the lock).
+    return build_profiles(db, settings, entity_ids=dirty_entities(db, partition), shared_lock=True)

@@ -253,12 +253,17 @@ def survivor_of(session: Session, entity_id: str, *, max_hops: int = 20) -> str 
     return current.id if current is not None else None
 
 
-def build_profiles(db: Database, settings: Settings, *, entity_ids: list[str] | None = None) -> ProfilesReport:
-    """Rebuild the profiles of dirty entities (or exactly `entity_ids`) and clear their dirty mark."""
+def build_profiles(
+    db: Database, settings: Settings, *, entity_ids: list[str] | None = None, shared_lock: bool = False
+) -> ProfilesReport:
+    """Rebuild the profiles of dirty entities (or exactly `entity_ids`) and clear their dirty mark.
+
+    `shared_lock`: this call builds one partition of a fanned-out stage (disjoint `entity_ids`), so
+    it may run beside the other partitions; resolve, publish and whole builds stay exclusive."""
     policy = load_policy(settings)
     today = local_today(settings)
     report = ProfilesReport()
-    with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds):
+    with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds, shared=shared_lock):
         _build_targets(db, entity_ids, policy, today, report)
     return report
 

@@ -11,6 +11,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from credithub.errors import RunInProgressError
+from credithub.pipeline.locks import ENTITIES, stage_lock
 from credithub.pipeline.partitions import Partition, all_partitions, build_partition_profiles, dirty_entities, partition_of
 from credithub.pipeline.run import run_pipeline
 from credithub.settings import Settings
@@ -77,3 +79,27 @@ def test_partitioned_profiles_build_exactly_what_one_build_builds(tmp_path: Path
             assert s.scalars(select(Entity.id).where(Entity.dirty.is_(True))).first() is None
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_partitions_run_beside_each_other_but_never_beside_an_exclusive_stage(pg_db: Database, tmp_path: Path) -> None:
+    """On PostgreSQL a partition holds the entities lock shared: another partition task may hold it
+    too, resolve/publish/whole builds (exclusive) may not, in either order."""
+    settings = Settings(var_dir=tmp_path / "var", lock_wait_seconds=0)
+    part = Partition(index=0, count=2)
+    with stage_lock(pg_db, ENTITIES, shared=True, timeout=0):  # another partition's task
+        assert build_partition_profiles(pg_db, settings, part).entities == 0
+        with pytest.raises(RunInProgressError):
+            with stage_lock(pg_db, ENTITIES, timeout=0):  # resolve waits for the partitions
+                pass
+    with stage_lock(pg_db, ENTITIES, timeout=0):  # resolve in progress
+        with pytest.raises(RunInProgressError):
+            build_partition_profiles(pg_db, settings, part)
+
+
+def test_on_sqlite_a_shared_request_is_exclusive(sqlite_db: Database) -> None:
+    """SQLite has one writer: partitions there take turns."""
+    with stage_lock(sqlite_db, ENTITIES, shared=True, timeout=0):
+        with pytest.raises(RunInProgressError):
+            with stage_lock(sqlite_db, ENTITIES, shared=True, timeout=0):
+                pass
