@@ -61,6 +61,30 @@ def test_steward_fixes_releases_and_public_search_finds_the_company(console, bro
     page.locator("#field-org_code").fill("60003734-1")
     with page.expect_navigation():
         page.locator("#fix-submit").click()
+    # An identity field: the fix waits for a second steward, and this steward cannot approve it.
+    assert "待审批" in page.locator("#flash").inner_text()
+    assert page.locator("#record-status").get_attribute("data-status") == "quarantined"
+    assert page.locator("#pending-change button[id^=change-approve]").count() == 0
+    assert page.locator("#release-now").count() == 0
+    record_url = page.url.split("?")[0]
+
+    second = browser.new_context(locale="zh-CN")
+    reviewer = second.new_page()
+    reviewer.on("request", lambda r: requests.append(r.url))
+    reviewer.goto(base + "/steward/login")
+    reviewer.get_by_label("访问令牌").fill(world.tokens["qs2"])
+    with reviewer.expect_navigation():
+        reviewer.locator("#login-submit").click()
+    with reviewer.expect_navigation():
+        reviewer.locator("#nav-changes").click()
+    change = reviewer.locator("#changes-table tbody tr[data-change-id]")
+    assert change.count() == 1 and "60003734-1" in change.first.inner_text()
+    with reviewer.expect_navigation():
+        change.first.locator("button[id^=change-approve]").click()
+    assert "已批准" in reviewer.locator("#flash").inner_text()
+    second.close()
+
+    page.goto(record_url)
     assert page.locator("#record-status").get_attribute("data-status") == "released"
     with page.expect_navigation():
         page.locator("#release-now").click()
@@ -77,4 +101,34 @@ def test_steward_fixes_releases_and_public_search_finds_the_company(console, bro
         parsed = urlparse(url)
         assert parsed.scheme == "data" or parsed.hostname == "127.0.0.1", url
     assert not any(re.search(r"cdn|googleapis|unpkg", u) for u in requests)
+    context.close()
+
+
+def test_a_page_on_another_port_cannot_post_the_console_forms(console, browser) -> None:  # noqa: F811
+    """Another port of the same host is same-site, so Chromium sends the SameSite=Strict cookie along;
+    the Origin check and the CSRF token are what refuse the forged form."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    base, world = console
+    sid = world.tax_bad[0]
+    before = world.staged(sid)
+    forged = f"""<!doctype html><form id="f" method="post" action="{base}/steward/records/{sid}/reject">
+      <input name="version" value="{before.version}"><input name="reason" value="forged">
+      <input name="csrf_token" value="guess"></form><script>document.getElementById('f').submit()</script>"""
+    evil = Starlette(routes=[Route("/", lambda request: HTMLResponse(forged))])
+
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(base + "/steward/login")
+    page.get_by_label("访问令牌").fill(world.tokens["tax"])
+    with page.expect_navigation():
+        page.locator("#login-submit").click()
+    with serve_in_thread(evil) as evil_url:
+        with page.expect_response(lambda r: r.url.endswith(f"/records/{sid}/reject")) as answer:
+            page.goto(evil_url + "/")
+        assert answer.value.status == 403
+    after = world.staged(sid)
+    assert (after.status, after.version, after.resolution_note) == ("quarantined", before.version, None)
     context.close()
