@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from credithub.errors import AuthenticationError
 from credithub.settings import Settings
@@ -34,6 +34,8 @@ def start_session(db: Database, settings: Settings, token: str | None) -> tuple[
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
     with db.session() as s:
+        # Sessions past their absolute end can never be used again; dropping them keeps the table small.
+        s.execute(delete(StewardSession).where(StewardSession.expires_at < now))
         row = StewardSession(steward_id=principal.steward_id, session_hash=hash_token(session_id, settings),
                              created_at=now, last_seen_at=now,
                              expires_at=now + settings.steward_session_absolute_timeout)

@@ -79,6 +79,9 @@ def test_absolute_timeout_ends_a_busy_session(world: World) -> None:
     with w.db.session() as s:
         s.execute(update(StewardSession).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
     assert _signed_out(w)  # even though it was used a moment ago
+    w.sign_in("tax")  # signing in again drops sessions past their absolute end
+    with w.db.session() as s:
+        assert len(s.scalars(select(StewardSession)).all()) == 1
 
 
 def test_revoking_or_expiring_the_token_ends_its_sessions(world: World) -> None:
