@@ -136,3 +136,20 @@ def test_console_approval_flow(world: World) -> None:
     ok = w.post_form(f"/steward/changes/{change_id}/approve", {"note": "已核对"})
     assert ok.status_code == 200 and "已批准" in ok.text and 'data-status="released"' in ok.text
     assert w.staged(sid).staged["org_code"] == "19220382-1"
+
+
+def test_a_change_whose_record_moved_on_is_not_applied(world: World) -> None:
+    from sqlalchemy import update
+
+    from credithub.storage.tables import StagedRecord
+
+    w = world
+    sid, r = _fix_org_code(w)
+    change_id = r.json()["pending_change_id"]
+    with w.db.session() as s:  # what sync does when a newer version of the source record arrives
+        s.execute(update(StagedRecord).where(StagedRecord.id == sid).values(status="superseded"))
+    out = w.client.post(f"/api/v1/steward/changes/{change_id}/approve", headers=w.auth("qs2"), json={})
+    assert out.status_code == 409
+    with w.db.session() as s:
+        assert s.get(PendingChange, change_id).status == "stale"
+    assert w.staged(sid).staged["org_code"] == "19220382-2" and _canonical_count(w, sid) == 0
