@@ -36,7 +36,7 @@ from credithub.storage.tables import CanonicalRecordRow, Entity, EntityLink, Pro
 from ..conftest import IN_CI, PG_ADMIN_URL
 from .celery_stack import BIN, CeleryStack, running
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(720)]
 
 COMPANIES = 60
 SEED = 20261128
@@ -199,13 +199,13 @@ def test_pipeline_dag_on_two_celery_workers_equals_credithub_run(
                     stack.wait_for_dag(f"ingest_{CONTENDED}", timeout=60)
                     run_id = stack.trigger("credithub_pipeline", {"partitions": PARTITIONS})
                     rival_id = stack.trigger(f"ingest_{CONTENDED}")
-                    state = stack.wait_for_run("credithub_pipeline", run_id, timeout=300)
+                    state = stack.wait_for_run("credithub_pipeline", run_id, timeout=480)
                     rival_state = stack.wait_for_run(f"ingest_{CONTENDED}", rival_id, timeout=120)
                     tis = stack.task_instances("credithub_pipeline", run_id)
                     rival_tis = stack.task_instances(f"ingest_{CONTENDED}", rival_id)
             finally:
                 _forget_queue(redis_url, stack.queue)
-        assert reference.wait(timeout=max(10.0, 400 - (time.monotonic() - started))) == 0, (
+        assert reference.wait(timeout=max(10.0, 600 - (time.monotonic() - started))) == 0, (
             (tmp_path / "credithub-run.log").read_text(errors="replace")[-3000:]
         )
     finally:
