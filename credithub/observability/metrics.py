@@ -101,7 +101,9 @@ def _families(snapshot: PipelineSnapshot | None, healthy: bool, now: float) -> l
         "credithub_metrics_snapshot_age_seconds", "Age of the pipeline numbers served (alert when it keeps growing)."
     )
     stage = CounterMetricFamily(
-        "credithub_stage_records", "Records that reached each pipeline stage, per department.", labels=["stage", "department"]
+        "credithub_stage_records",
+        "Records that reached each pipeline stage, per department.",
+        labels=["stage", "department"],
     )
     failures = CounterMetricFamily(
         "credithub_validation_failures",
@@ -109,7 +111,9 @@ def _families(snapshot: PipelineSnapshot | None, healthy: bool, now: float) -> l
         labels=["department"],
     )
     queue = GaugeMetricFamily(
-        "credithub_queue_size", "Work waiting in each queue, per department where it applies.", labels=["queue", "department"]
+        "credithub_queue_size",
+        "Work waiting in each queue, per department where it applies.",
+        labels=["queue", "department"],
     )
     last_ok = GaugeMetricFamily(
         "credithub_last_successful_sync_timestamp_seconds",
@@ -122,13 +126,17 @@ def _families(snapshot: PipelineSnapshot | None, healthy: bool, now: float) -> l
         labels=["department"],
     )
     sync_failures = CounterMetricFamily(
-        "credithub_sync_failures", "Sync batches that failed or were interrupted, per department.", labels=["department"]
+        "credithub_sync_failures",
+        "Sync batches that failed or were interrupted, per department.",
+        labels=["department"],
     )
     published = GaugeMetricFamily(
         "credithub_last_successful_publish_timestamp_seconds", "Unix time of the newest completed publish."
     )
     cards = GaugeMetricFamily(
-        "credithub_scorecard_open_cards", "Open scorecard cards per department and level.", labels=["department", "level"]
+        "credithub_scorecard_open_cards",
+        "Open scorecard cards per department and level.",
+        labels=["department", "level"],
     )
     up.add_metric([], 1 if healthy else 0)
     if snapshot is not None:

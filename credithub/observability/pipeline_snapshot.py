@@ -73,11 +73,14 @@ def read_snapshot(db: Database) -> PipelineSnapshot:
             .where(StagedRecord.status.in_(("quarantined", "released", "rejected")))
             .group_by(StagedRecord.department)
         )]
-        queues = [("validation_pending" if status == "pending" else "quarantine", dept, n) for dept, status, n in s.execute(
-            select(StagedRecord.department, StagedRecord.status, func.count())
-            .where(StagedRecord.status.in_(("pending", "quarantined")))
-            .group_by(StagedRecord.department, StagedRecord.status)
-        )]
+        queues = [
+            ("validation_pending" if status == "pending" else "quarantine", dept, n)
+            for dept, status, n in s.execute(
+                select(StagedRecord.department, StagedRecord.status, func.count())
+                .where(StagedRecord.status.in_(("pending", "quarantined")))
+                .group_by(StagedRecord.department, StagedRecord.status)
+            )
+        ]
         queues += [("resolution_pending", dept, n) for dept, n in s.execute(
             select(CanonicalRecordRow.department, func.count())
             .where(CanonicalRecordRow.resolved.is_(False))
@@ -88,9 +91,8 @@ def read_snapshot(db: Database) -> PipelineSnapshot:
             .where(ResolutionFlag.status == "open")
             .group_by(ResolutionFlag.department)
         )]
-        queues.append(
-            ("profiles_dirty", "", s.scalar(select(func.count()).select_from(Entity).where(Entity.dirty.is_(True))) or 0)
-        )
+        dirty = s.scalar(select(func.count()).select_from(Entity).where(Entity.dirty.is_(True)))
+        queues.append(("profiles_dirty", "", dirty or 0))
         queues.append((
             "publish_pending",
             "",
