@@ -56,6 +56,13 @@ class ConflictError(CreditHubError):
     """A concurrent change won (optimistic locking) or the request contradicts stored state."""
 
 
+class StorageError(CreditHubError):
+    """The database or the disk cannot be written or reached (disk full, server gone).
+
+    Not a department's fault: the run stops instead of failing every department in turn.
+    Everything committed before it stays; the next run resumes from there."""
+
+
 class RunInProgressError(ConflictError):
     """Another process holds the lock of the stage and data this call needs."""
 

@@ -178,3 +178,37 @@ def public_view(profile: Profile, policy: DisclosurePolicy, today: dt.date) -> P
             "conflicts": conflicts,
         }
     )
+
+
+def _three_years_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 3)
+    except ValueError:  # 29 February: a day early is safe (one extra re-evaluation, never a missed one)
+        return day.replace(year=day.year + 3, day=28)
+
+
+def next_public_change(profile: Profile, policy: DisclosurePolicy, today: dt.date) -> dt.date | None:
+    """The first day after `today` on which the public view may differ from today's (None: never,
+    under this policy). Publishing on a new day re-evaluates only profiles whose day has come.
+
+    Every way `today` enters the public view is listed here: an end date (hide_after_end, current
+    list flags), the publicity period's expiry, a repair taking effect, and the three-year penalty
+    window (an event counts from its date and stops counting three years later). A date returned
+    too early only costs a re-evaluation; tests/disclosure pin that none is ever late.
+    """
+    repaired = repair_dates(profile.events, policy)
+    penalty_types = policy.penalty_types
+    days: list[dt.date] = []
+    for i, event in enumerate(profile.events):
+        rule = policy.rule_for(event.event_type, event.severity)
+        if event.end_date is not None:
+            days.append(event.end_date)
+        until = rule.visible_until(event.date)
+        if until is not None:
+            days.append(until)
+        if rule.repairable and i in repaired:
+            days.append(max(repaired[i], rule.repair_allowed_from(event.date)))
+        if event.event_type in penalty_types:
+            days.extend((event.date, _three_years_after(event.date)))
+    future = [d for d in days if d > today]
+    return min(future) if future else None

@@ -7,12 +7,16 @@ running the job again (or after a crash) adds nothing that is already there.
 from __future__ import annotations
 
 import contextlib
+import errno
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+
+from credithub.errors import StorageError
 
 from credithub.observability.logs import log_context
 from credithub.pipeline.profiles import build_profiles
@@ -82,6 +86,28 @@ def ingest_department(db: Database, settings: Settings, connector: Any, *, full:
     return outcome
 
 
+_RESUME_HINT = "已提交的数据均已保存，排除故障后重新运行即可 / everything committed is kept; run again once fixed"
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_DISK_FULL_WORDS = ("disk is full", "database or disk is full", "no space left", "file too large", "disk i/o error")
+
+
+def storage_failure(exc: BaseException) -> StorageError | None:
+    """The StorageError `exc` amounts to (disk full, database gone), or None for any other error."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return StorageError(f"磁盘已满 / disk full: {exc.strerror}. {_RESUME_HINT}", path=exc.filename)
+    if isinstance(exc, DBAPIError):
+        text = str(exc.orig).lower()
+        if any(word in text for word in _DISK_FULL_WORDS):
+            return StorageError(f"磁盘已满或写入失败，数据库无法写入 / the database cannot be written (disk full or I/O "
+                                f"error): {exc.orig}. {_RESUME_HINT}")
+        return StorageError(f"数据库不可用 / the database went away or refused the connection: {exc.orig}. {_RESUME_HINT}")
+    if exc.__cause__ is not None and exc.__cause__ is not exc:
+        return storage_failure(exc.__cause__)
+    return None
+
+
 def run_pipeline(
     settings: Settings,
     *,
@@ -102,6 +128,8 @@ def run_pipeline(
                 try:
                     report.departments.append(ingest_department(db, settings, connectors[name], full=full))
                 except Exception as exc:  # noqa: BLE001 - one department never stops the others
+                    if storage_failure(exc) is not None:
+                        raise
                     log.exception("department %s failed", name)
                     report.departments.append(DepartmentOutcome(department=name, error=str(exc)))
         fail_point("run.ingested")
@@ -113,6 +141,11 @@ def run_pipeline(
         fail_point("run.profiled")
         step("publish")
         report.publish = publish_profiles(db, settings).model_dump(mode="json")
+    except Exception as exc:
+        failure = storage_failure(exc)
+        if failure is None:
+            raise
+        raise failure from exc
     finally:
         db.dispose()
     report.finished_at = dt.datetime.now(dt.UTC)
