@@ -7,7 +7,11 @@ body before handing it over and so cannot show how much of it the app pulled.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import selectors
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from credithub.settings import Settings
 from credithub.storage.db import Database
+from tests.api.live_server import served
 
 LIMIT = 64 * 1024
 CHUNK = 16 * 1024
@@ -141,3 +146,60 @@ def test_malformed_content_length_is_400(small_client: TestClient, value: bytes)
 
 def test_default_limit_is_one_mebibyte(tmp_path: Path) -> None:
     assert Settings(var_dir=tmp_path).max_request_body_bytes == 1024 * 1024
+
+
+def _raw_post(base: str, head: bytes, chunks: Iterator[bytes], timeout: float = 60) -> tuple[bytes, int]:
+    """Upload over a raw socket, reading whenever the server speaks; stops sending once it has answered.
+
+    Returns the answer's head and how many bytes (request head included) the server's socket took first.
+    """
+    host, port = base.removeprefix("http://").split(":")
+    deadline = time.monotonic() + timeout
+    answer, sent, pending = b"", 0, head
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock, selectors.DefaultSelector() as sel:
+        sock.setblocking(False)
+        sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+            for _, events in sel.select(timeout=1):
+                if events & selectors.EVENT_READ:
+                    data = sock.recv(65536)
+                    if not data:
+                        return answer, sent
+                    answer += data
+                elif events & selectors.EVENT_WRITE and not answer:
+                    if not pending:
+                        pending = next(chunks, b"")
+                        if not pending:  # everything sent: only wait for the answer now
+                            sel.modify(sock, selectors.EVENT_READ)
+                            continue
+                    try:
+                        n = sock.send(pending)
+                    except (BlockingIOError, ConnectionError):
+                        continue
+                    sent += n
+                    pending = pending[n:]
+    return answer, sent
+
+
+def test_uvicorn_answers_413_while_a_chunked_upload_is_still_coming(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path / "var", max_request_body_bytes=LIMIT)
+    head = (b"POST /api/v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    piece = b"x" * CHUNK
+    chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+    chunks = itertools.chain([chunk] * 2000, [b"0\r\n\r\n"])  # 32 MiB if nobody stops it
+    with served(settings) as (base, _):
+        answer, sent = _raw_post(base, head, chunks)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    # Answered while the upload was still coming (socket buffers on loopback hold a few MiB).
+    assert sent < 2000 * len(chunk) / 2
+
+
+def test_uvicorn_refuses_a_declared_length_without_reading(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path / "var", max_request_body_bytes=LIMIT)
+    head = (b"POST /api/v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 209715200\r\n\r\n")
+    with served(settings) as (base, _):
+        answer, sent = _raw_post(base, head, iter([b"x" * CHUNK] * 2000))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 2000 * CHUNK / 2
