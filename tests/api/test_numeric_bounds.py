@@ -85,6 +85,11 @@ STEWARD_INT_CASES = [
     Case("POST", "/steward/bulk", form={"ids": "{v}", "action": "reject", "reason": "x"}, auth=True),
     Case("POST", "/steward/batches/{v}/decision", form={"decision": "release", "note": "x"}, auth=True),
     Case("GET", "/steward/audit?page={v}", auth=True),
+    Case("GET", "/api/v1/steward/changes/{v}", auth=True),
+    Case("POST", "/api/v1/steward/changes/{v}/approve", body='{"note": "x"}', auth=True),
+    Case("POST", "/api/v1/steward/changes/{v}/reject", body='{"reason": "x"}', auth=True),
+    Case("POST", "/steward/changes/{v}/approve", form={"note": "x"}, auth=True),
+    Case("POST", "/steward/changes/{v}/reject", form={"reason": "x"}, auth=True),
 ]
 STEWARD_FLOAT_CASES = [
     Case("GET", "/api/v1/steward/queue?older_than_hours={v}", auth=True),
