@@ -26,9 +26,19 @@ from credithub.storage.tables import StagedRecord, SyncBatch
 log = logging.getLogger(__name__)
 
 
+# Lock name for schema migrations (credithub.pipeline.locks): not a stage, but the same machinery.
+SCHEMA_LOCK = "schema"
+
+
 def open_db(settings: Settings) -> Database:
+    """The hub database, migrated. The tasks of a first run start at once on several workers, and
+    concurrent migrations of an empty PostgreSQL database collide (duplicate `alembic_version`
+    type): one process migrates at a time, the others then find the schema current."""
+    from credithub.pipeline.locks import stage_lock
+
     db = Database(settings.resolved_database_url)
-    db.migrate()
+    with stage_lock(db, SCHEMA_LOCK, timeout=settings.lock_wait_seconds):
+        db.migrate()
     return db
 
 

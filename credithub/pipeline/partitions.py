@@ -6,12 +6,12 @@ partition. Entity ids are content-derived (entity_resolution.matcher.entity_id_f
 assignment is the same on every machine and in every run.
 
 Which stages partition (docs/decisions/orchestration.md):
-- profiles: one profile per entity from that entity's records only, so partitions are
-  independent and together build exactly what one process builds;
-- publish: Elasticsearch takes concurrent upserts, so each partition publishes its changed
-  profiles; the decision full-versus-incremental, full rebuilds, the embedded index (one
-  tantivy writer) and the audit record stay in one task;
-- resolve: global clustering (a new record may merge entities of any partition), one task.
+- profiles: partitioned. One profile per entity from that entity's records only, so partitions
+  are independent and together build exactly what one process builds;
+- publish: one task. The full-versus-incremental decision and the audit record belong to the run,
+  the embedded index has one tantivy writer, and Elasticsearch bulk requests already go out
+  concurrently from that task;
+- resolve: one task. Global clustering (a new record may merge entities of any partition).
 """
 
 from __future__ import annotations
