@@ -295,6 +295,33 @@ def _keys_of(p: ParsedId) -> list[tuple[str, str]]:
     return [("org", p.org_code or p.value[-9:])]
 
 
+BLOCKING_KEYS_VERSION = 1
+"""Bump when `blocking_keys` changes: a stored match index of another version is rebuilt."""
+
+
+def blocking_keys(record: MatchRecord) -> list[str]:
+    """Every key under which the matcher can bring this record and another one together.
+
+    - identifier keys `uscc:…`, `org:…` (also read out of a USCC or a tax number), `reg:…` — the
+      keys `_match_identifiers` looks up (valid codes only; a failed check is never a key);
+    - name blocks `n:…`: each name key (primary and former names) and its one-character deletions
+      — the blocks `_candidate_keys` probes and `_bridge_by_name` reads (the exact key is one of them).
+
+    Two records whose key lists are disjoint can never be candidates for each other, so a store
+    of these keys (credithub's `match_keys`) finds everything an incremental batch can touch.
+    """
+    return _blocking_keys_of(_prepare(record))
+
+
+def _blocking_keys_of(p: _Prepared) -> list[str]:
+    out: dict[str, None] = {f"{kind}:{value}": None for kind, value in p.keys.items()}
+    for info in p.names:
+        out[f"n:{info.key}"] = None
+        for d in info.deletions:
+            out[f"n:{d}"] = None
+    return list(out)
+
+
 # ---------------------------------------------------------------- the resolver
 
 
@@ -324,6 +351,9 @@ class Resolver:
         self._index_deletions = True
         self._exact_only = False
         self._candidate_override: dict[str, list[str]] | None = None
+        # Entity ids in use outside this resolver's memory (the database stage loads only the
+        # part of the city a batch can reach, yet a new entity must not take an id already held).
+        self.id_taken: Callable[[str], bool] | None = None
 
     # ------------------------------------------------------------ public API
 
@@ -473,6 +503,10 @@ class Resolver:
                     self._link(self.prepared[a], self.entities[eb])
                     moved.append(Decision(a, eb, "judgment", None))
         return moved
+
+    def blocking_keys(self, record_key: str) -> list[str]:
+        """`blocking_keys` of a record this resolver has attached or added (from its prepared form)."""
+        return _blocking_keys_of(self.prepared[record_key])
 
     def clusters(self) -> dict[str, str]:
         """record key -> surviving entity id."""
@@ -800,7 +834,8 @@ class Resolver:
             seed = next((f"{k}:{v}" for k, v in p.keys.items()), f"record:{p.rec.key}")
         eid = entity_id_for(seed)
         n = 1
-        while eid in self.entities or eid in self.redirects:
+        taken = self.id_taken
+        while eid in self.entities or eid in self.redirects or (taken is not None and taken(eid)):
             n += 1
             eid = entity_id_for(f"{seed}#{n}")
         ent = self._new_entity_with_id(eid, _strength(p))

@@ -2,23 +2,30 @@
 
 A thin database adapter over entity_resolution.matcher (the in-memory matcher the
 standalone `credithub resolve` command also uses):
-1. load stored state: every resolved record under its stored entity, stored merge redirects;
+1. load stored state: on a first load or a full reload every resolved record under its stored
+   entity; otherwise (incremental) only the records the persistent match index (`match_keys`:
+   every resolved record's identifier keys and name blocks) says the new and changed records,
+   and the records named in judgments, can reach — each of their entities whole — plus the
+   stored merge redirects;
 2. make the stored state obey the stewards' judgments (same / not_same / split);
 3. match the unresolved records incrementally (new records join existing entities);
 4. write new entities, links, merges (status='merged', merged_into=survivor, links moved),
    flags for the stewards, mark touched entities dirty, mark the records resolved.
 
-Idempotent: a second run with nothing new changes nothing.
+The match index is written in the same transaction as the links: the keys of every record
+just resolved (a re-resolved record's old keys replaced). Idempotent: a second run with nothing
+new changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from credithub.pipeline.failpoints import fail_point
@@ -31,15 +38,18 @@ from credithub.storage.tables import (
     Entity,
     EntityLink,
     MatchJudgment,
+    MatchKey,
     ResolutionFlag,
     utcnow,
 )
 from entity_resolution.matcher import (
+    BLOCKING_KEYS_VERSION,
     Decision,
     Judgments,
     MatcherConfig,
     MatchRecord,
     Resolver,
+    blocking_keys,
 )
 
 FLAG_REASONS_ZH = {
@@ -67,6 +77,8 @@ class ResolveReport(BaseModel):
     moved_by_judgment: int = 0
     flags: int = 0
     entities_touched: int = 0
+    mode: str = Field("", description="first_load | full | incremental (only what the match index reaches).")
+    loaded_records: int = Field(0, description="Resolved records loaded into the matcher.")
     seconds: float = 0.0
 
 
@@ -92,10 +104,16 @@ def load_judgments(session: Session) -> Judgments:
     return judgments
 
 
-def resolve_pending(db: Database, settings: Settings, *, config: MatcherConfig | None = None) -> ResolveReport:
-    """Resolve every unresolved canonical record (see module docstring)."""
+def resolve_pending(
+    db: Database, settings: Settings, *, config: MatcherConfig | None = None, full_reload: bool = False
+) -> ResolveReport:
+    """Resolve every unresolved canonical record (see module docstring).
+
+    `full_reload=True` loads every resolved record into the matcher (the path of a first load and
+    of an index rebuild) instead of only what the match index says the batch can reach; both give
+    the same entities, links and merges (tests/pipeline/test_incremental_resolve.py)."""
     with stage_lock(db, ENTITIES, timeout=settings.lock_wait_seconds):
-        return _resolve_locked(db, config)
+        return _resolve_locked(db, config, full_reload=full_reload)
 
 
 class _Row(NamedTuple):
@@ -142,7 +160,7 @@ def _nothing_to_do(s: Session) -> bool:
     return last is not None and int(last.get("judgments_mark", -1)) == _judgments_mark(s)
 
 
-def _resolve_locked(db: Database, config: MatcherConfig | None) -> ResolveReport:
+def _resolve_locked(db: Database, config: MatcherConfig | None, *, full_reload: bool = False) -> ResolveReport:
     started = time.perf_counter()
     report = ResolveReport()
     with db.session() as s:
@@ -153,30 +171,17 @@ def _resolve_locked(db: Database, config: MatcherConfig | None) -> ResolveReport
         canonical, link_t = CanonicalRecordRow.__table__, EntityLink.__table__
         judgments = load_judgments(s)
         resolver = Resolver(config, judgments)
-        stored: dict[str, tuple[str, str | None]] = {}
-        for eid, status, merged_into in s.execute(select(Entity.id, Entity.status, Entity.merged_into)):
-            stored[eid] = (status, merged_into)
-            if status == "merged" and merged_into:
-                resolver.add_redirect(eid, merged_into)
-        row_by_key: dict[str, _Row] = {}
-        old_links: dict[int, str] = {}
-        resolved_rows = s.execute(
-            select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
-                   canonical.c.data, link_t.c.entity_id)
-            .join(link_t, link_t.c.canonical_record_id == canonical.c.id)
-            .where(canonical.c.resolved.is_(True))
-            .execution_options(yield_per=20_000)
-        )
-        for cid, department, dataset, source_id, data, entity_id in resolved_rows:
-            rec = _match_record(department, dataset, source_id, data)
-            row_by_key[rec.key] = _Row(cid, department)
-            old_links[cid] = entity_id
-            resolver.attach(rec, resolver.resolve(entity_id))
+        any_resolved = s.scalar(select(canonical.c.id).where(canonical.c.resolved.is_(True)).limit(1)) is not None
+        if not any_resolved:
+            report.mode = "first_load"
+        elif full_reload or not _index_current(s):
+            report.mode = "full"
+        else:
+            report.mode = "incremental"
 
-        moved = resolver.enforce_judgments()
-        report.moved_by_judgment = len(moved)
         pending_ids: list[int] = []
         records: list[MatchRecord] = []
+        row_by_key: dict[str, _Row] = {}
         for cid, department, dataset, source_id, data in s.execute(
             select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
                    canonical.c.data).where(canonical.c.resolved.is_(False)).order_by(canonical.c.id)
@@ -185,26 +190,232 @@ def _resolve_locked(db: Database, config: MatcherConfig | None) -> ResolveReport
             row_by_key[rec.key] = _Row(cid, department)
             pending_ids.append(cid)
             records.append(rec)
+
+        old_links: dict[int, str] = {}
         for start in range(0, len(pending_ids), _IN_CHUNK):  # a changed record keeps its old link
             part = pending_ids[start : start + _IN_CHUNK]
             for cid, entity_id in s.execute(select(link_t.c.canonical_record_id, link_t.c.entity_id)
                                             .where(link_t.c.canonical_record_id.in_(part))):
                 old_links[cid] = entity_id
+
+        if report.mode == "incremental":
+            stored = _load_reachable(s, resolver, records, old_links, row_by_key, report)
+        else:
+            stored = _load_everything(s, resolver, row_by_key, old_links, report)
+
+        moved = resolver.enforce_judgments()
+        report.moved_by_judgment = len(moved)
         decisions = resolver.add_many(records)
         del records
         report.records = len(pending_ids)
         _count(report, decisions)
+        if report.mode == "incremental":
+            _add_stored_status(s, resolver, stored, old_links)
 
         _write(s, resolver, stored, row_by_key, old_links, decisions + moved, report)
         for start in range(0, len(pending_ids), _IN_CHUNK):
             s.execute(update(canonical).where(canonical.c.id.in_(pending_ids[start : start + _IN_CHUNK]))
                       .values(resolved=True, updated_at=canonical.c.updated_at))
+        _write_match_keys(s, resolver, row_by_key, pending_ids, rebuild=report.mode != "incremental")
         s.add(AuditLog(actor=RESOLVE_ACTOR, action=RESOLVE_ACTION, target=None,
-                       after={"judgments_mark": _judgments_mark(s), "records": report.records}))
+                       after={"judgments_mark": _judgments_mark(s), "records": report.records,
+                              "mode": report.mode, "match_index": BLOCKING_KEYS_VERSION}))
         s.flush()
         fail_point("resolve.written")  # everything written, nothing committed yet
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+# ---------------------------------------------------------------- loading the matcher's state
+
+
+def match_key_hash(key: str) -> int:
+    """The stored form of a blocking key: a signed 64-bit BLAKE2b digest (fits BIGINT everywhere)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+def _index_current(s: Session) -> bool:
+    """The match index holds every resolved record's keys of this matcher version: the last resolve
+    wrote them. A database migrated from before the index (or a matcher whose keys changed) is
+    resolved once by a full reload, which rebuilds the index."""
+    last = s.scalars(select(AuditLog.after).where(AuditLog.action == RESOLVE_ACTION)
+                     .order_by(AuditLog.id.desc()).limit(1)).first()
+    return last is not None and last.get("match_index") == BLOCKING_KEYS_VERSION
+
+
+def _load_everything(
+    s: Session, resolver: Resolver, row_by_key: dict[str, _Row], old_links: dict[int, str], report: ResolveReport
+) -> dict[str, tuple[str, str | None]]:
+    """Every resolved record under its stored entity, every stored merge redirect."""
+    canonical, link_t = CanonicalRecordRow.__table__, EntityLink.__table__
+    stored: dict[str, tuple[str, str | None]] = {}
+    for eid, status, merged_into in s.execute(select(Entity.id, Entity.status, Entity.merged_into)):
+        stored[eid] = (status, merged_into)
+        if status == "merged" and merged_into:
+            resolver.add_redirect(eid, merged_into)
+    # In record id order, so that "the older entity" of a merge is the same whichever subset of
+    # the records an incremental run loads (a subsequence keeps the relative order).
+    resolved_rows = s.execute(
+        select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
+               canonical.c.data, link_t.c.entity_id)
+        .join(link_t, link_t.c.canonical_record_id == canonical.c.id)
+        .where(canonical.c.resolved.is_(True))
+        .order_by(canonical.c.id)
+        .execution_options(yield_per=20_000)
+    )
+    for cid, department, dataset, source_id, data, entity_id in resolved_rows:
+        rec = _match_record(department, dataset, source_id, data)
+        row_by_key[rec.key] = _Row(cid, department)
+        old_links[cid] = entity_id
+        resolver.attach(rec, resolver.resolve(entity_id))
+        report.loaded_records += 1
+    return stored
+
+
+def _load_reachable(
+    s: Session,
+    resolver: Resolver,
+    pending: list[MatchRecord],
+    old_links: dict[int, str],
+    row_by_key: dict[str, _Row],
+    report: ResolveReport,
+) -> dict[str, tuple[str, str | None]]:
+    """Attach only the resolved records this batch can reach, each entity whole.
+
+    What the matcher reads while it places a record is reached through that record's own
+    blocking keys: the identifier index, the name blocks (typo candidates and the exact name an
+    identifier-backed record bridges by), and the whole entities found there (their names,
+    fields, records for judgments). Merges only join entities found that way. So it is enough to
+    load (1) every resolved record sharing a blocking key with a pending record or with a record
+    named in a judgment (judgments are enforced, and can move records, on every run), (2) the
+    judgment records themselves, (3) the entities a changed record leaves (an entity left empty
+    redirects to where its record went) — and every record of each entity found. One level is
+    enough: no step looks up a key of a record it did not start from. Records are attached in
+    record id order, as the full reload does, so every tie (the older entity of a merge, the
+    first spelling of a name) is broken the same way.
+    """
+    canonical, link_t, entity_t = CanonicalRecordRow.__table__, EntityLink.__table__, Entity.__table__
+    # Redirects are few (one per merge) and decide ids: load them all, as the full reload does.
+    for eid, merged_into in s.execute(select(entity_t.c.id, entity_t.c.merged_into)
+                                      .where(entity_t.c.status == "merged")):
+        if merged_into:
+            resolver.add_redirect(eid, merged_into)
+
+    seeds: set[int] = set()  # resolved records to load besides the key matches
+    keys: set[int] = set()
+    for rec in pending:
+        keys.update(match_key_hash(k) for k in blocking_keys(rec))
+    named = _judgment_records(s, resolver.judgments)
+    for cid, department, dataset, source_id, data in named:
+        seeds.add(cid)
+        keys.update(match_key_hash(k) for k in blocking_keys(_match_record(department, dataset, source_id, data)))
+    match_t = MatchKey.__table__
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        seeds.update(s.scalars(select(match_t.c.canonical_record_id)
+                               .where(match_t.c.key.in_(ordered[start : start + _IN_CHUNK]))))
+    entities: set[str] = {resolver.resolve(e) for e in old_links.values()}
+    seed_list = sorted(seeds)
+    for start in range(0, len(seed_list), _IN_CHUNK):
+        entities.update(resolver.resolve(e) for e in s.scalars(
+            select(link_t.c.entity_id).where(link_t.c.canonical_record_id.in_(seed_list[start : start + _IN_CHUNK]))))
+    # Links point at survivors (a merge moves them), but read the losers' too, as the full reload would.
+    losers: dict[str, list[str]] = {}
+    for loser in list(resolver.redirects):
+        losers.setdefault(resolver.resolve(loser), []).append(loser)
+    wanted = sorted(entities | {loser for e in entities for loser in losers.get(e, ())})
+    rows: list[tuple[int, str, str, str, Any, str]] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows.extend(s.execute(
+            select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
+                   canonical.c.data, link_t.c.entity_id)
+            .join(link_t, link_t.c.canonical_record_id == canonical.c.id)
+            .where(canonical.c.resolved.is_(True), link_t.c.entity_id.in_(wanted[start : start + _IN_CHUNK]))
+        ).tuples())
+    rows.sort(key=lambda r: r[0])
+    for cid, department, dataset, source_id, data, entity_id in rows:
+        rec = _match_record(department, dataset, source_id, data)
+        row_by_key[rec.key] = _Row(cid, department)
+        old_links[cid] = entity_id
+        resolver.attach(rec, resolver.resolve(entity_id))
+    report.loaded_records = len(rows)
+    del rows
+
+    def taken(eid: str) -> bool:
+        # The full reload holds every entity with a resolved record; one not loaded here still
+        # owns its id (merged ones are redirects, loaded above).
+        return s.execute(select(link_t.c.canonical_record_id)
+                         .join(canonical, canonical.c.id == link_t.c.canonical_record_id)
+                         .where(link_t.c.entity_id == eid, canonical.c.resolved.is_(True)).limit(1)).first() is not None
+
+    resolver.id_taken = taken
+    return {}
+
+
+def _judgment_records(s: Session, judgments: Judgments) -> list[tuple[int, str, str, str, Any]]:
+    """The resolved canonical records named in judgments (a pending one is matched anyway)."""
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for key in {*judgments.split, *(k for pair in judgments.same + judgments.not_same for k in pair)}:
+        parts = key.split("/", 2)
+        if len(parts) == 3:
+            wanted.setdefault(parts[2], set()).add((parts[0], parts[1]))
+    canonical = CanonicalRecordRow.__table__
+    ids = sorted(wanted)
+    out: list[tuple[int, str, str, str, Any]] = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        for cid, department, dataset, source_id, data in s.execute(
+            select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
+                   canonical.c.data)
+            .where(canonical.c.source_record_id.in_(ids[start : start + _IN_CHUNK]), canonical.c.resolved.is_(True))
+        ):
+            if (department, dataset) in wanted[source_id]:
+                out.append((cid, department, dataset, source_id, data))
+    return out
+
+
+def _add_stored_status(
+    s: Session, resolver: Resolver, stored: dict[str, tuple[str, str | None]], old_links: dict[int, str]
+) -> None:
+    """Stored status of every entity the write step can ask about (the full reload reads them all)."""
+    ids = set(resolver.entities) | {loser for loser, _ in resolver.merges}
+    ids |= set(old_links.values()) | {resolver.resolve(e) for e in old_links.values()}
+    entity_t = Entity.__table__
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        for eid, status, merged_into in s.execute(
+            select(entity_t.c.id, entity_t.c.status, entity_t.c.merged_into)
+            .where(entity_t.c.id.in_(ordered[start : start + _IN_CHUNK]))
+        ):
+            stored[eid] = (status, merged_into)
+
+
+def _write_match_keys(
+    s: Session, resolver: Resolver, row_by_key: dict[str, _Row], pending_ids: list[int], *, rebuild: bool
+) -> None:
+    """Keep the match index in step with the records just resolved, in the same transaction.
+
+    Incremental: a re-resolved record's old keys are replaced by its new ones. Full reload and
+    first load: the whole index is rewritten from the records in memory (which are all of them).
+    """
+    match_t = MatchKey.__table__
+    if rebuild:
+        s.execute(delete(match_t))
+        ids = set(row.id for row in row_by_key.values())
+    else:
+        for start in range(0, len(pending_ids), _IN_CHUNK):
+            s.execute(delete(match_t).where(match_t.c.canonical_record_id.in_(pending_ids[start : start + _IN_CHUNK])))
+        ids = set(pending_ids)
+    batch: list[dict[str, int]] = []
+    for key, row in row_by_key.items():
+        if row.id not in ids or key not in resolver.prepared:
+            continue
+        for h in {match_key_hash(k) for k in resolver.blocking_keys(key)}:
+            batch.append({"key": h, "canonical_record_id": row.id})
+        if len(batch) >= _WRITE_CHUNK:
+            s.execute(insert(match_t), batch)
+            batch = []
+    if batch:
+        s.execute(insert(match_t), batch)
 
 
 def _count(report: ResolveReport, decisions: Iterable[Decision]) -> None:

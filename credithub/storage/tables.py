@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -191,6 +192,24 @@ class EntityLink(Base):
     linked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class MatchKey(Base):
+    """The persistent match index: one row per blocking key of a resolved canonical record.
+
+    Keys are `entity_resolution.matcher.blocking_keys` (identifier keys and name blocks), stored as
+    a signed 64-bit hash (`credithub.pipeline.resolve.match_key_hash`): a fixed-width integer keeps
+    the index several times smaller than the text keys, and a hash collision only makes an
+    incremental resolve load a few more records than it needs, never fewer. No foreign key on
+    purpose: canonical records are never deleted, and a per-row FK check would slow the bulk
+    insert of a first load (≈9 rows per record). Without rowid on SQLite: the primary key is the table.
+    """
+
+    __tablename__ = "match_keys"
+    __table_args__ = (Index("ix_match_keys_record", "canonical_record_id"), {"sqlite_with_rowid": False})
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    canonical_record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 class MatchJudgment(Base):
     """A human decision that overrides the matcher: same / not_same / split."""
 
@@ -228,6 +247,9 @@ class ProfileRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_hash: Mapped[str | None] = mapped_column(String(64), doc="content_hash last sent to search.")
+    public_next_change: Mapped[dt.date | None] = mapped_column(
+        Date, index=True, doc="First day the published public view may change by date alone (migration 0005)."
+    )
 
 
 class Steward(Base):
