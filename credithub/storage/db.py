@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -20,7 +21,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # NORMAL in WAL mode syncs at checkpoints, not at every commit (a commit per landed chunk was a
+    # fifth of the sync stage). The database stays consistent; a power cut can undo the last
+    # commits, and every stage resumes from what is committed (a chunk and its cursor commit together).
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _dump_json(value: object) -> str:
+    # orjson: JSON columns (raw, staged and canonical rows, profiles) were a sixth of a city load
+    # with the standard library's encoder. Storage only; content hashes keep their own encoder.
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Database:
@@ -28,7 +39,9 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        self.engine: Engine = create_engine(
+            url, future=True, pool_pre_ping=True, json_serializer=_dump_json, json_deserializer=orjson.loads
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
