@@ -26,19 +26,11 @@ from credithub.storage.tables import StagedRecord, SyncBatch
 log = logging.getLogger(__name__)
 
 
-# Lock name for schema migrations (credithub.pipeline.locks): not a stage, but the same machinery.
-SCHEMA_LOCK = "schema"
-
-
 def open_db(settings: Settings) -> Database:
-    """The hub database, migrated. The tasks of a first run start at once on several workers, and
-    concurrent migrations of an empty PostgreSQL database collide (duplicate `alembic_version`
-    type): one process migrates at a time, the others then find the schema current."""
-    from credithub.pipeline.locks import stage_lock
-
+    """The hub database, migrated. The tasks of a first run start at once on several workers;
+    Database.migrate takes the schema lock, so one migrates and the others find the schema current."""
     db = Database(settings.resolved_database_url)
-    with stage_lock(db, SCHEMA_LOCK, timeout=settings.lock_wait_seconds):
-        db.migrate()
+    db.migrate()
     return db
 
 

@@ -22,7 +22,7 @@ from credithub.disclosure.view import compute_summary
 from credithub.domain import CanonicalRecord, FactConflict, Profile, ProfileEvent, ProfileIdentity, Provenance
 from credithub.hashing import content_hash
 from credithub.pipeline.failpoints import fail_point
-from credithub.pipeline.locks import ENTITIES, stage_lock
+from credithub.storage.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import CanonicalRecordRow, Entity, EntityLink, ProfileRow, StagedRecord, utcnow

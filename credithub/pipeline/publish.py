@@ -1,10 +1,12 @@
 """Publish stage: changed profiles -> public view (disclosure policy) -> search documents -> backend.
 
-The public view depends on today's date (publicity periods end by themselves), so the
-first publish on a new local date, or after the policy changed, is a full rebuild: every
-document is re-evaluated. Otherwise only profiles whose content_hash differs from their
-published_hash are upserted, and entities merged away (or left without records) since the
-last publish are deleted. Each publish is recorded in the audit log (actor pipeline.publish).
+The public view depends on today's date (publicity periods end by themselves). Each published
+profile stores the first day its public view may change (`public_next_change`, from
+credithub.disclosure.view.next_public_change), so a new day re-publishes only the profiles
+whose day has come, plus those whose content changed; entities merged away (or left without
+records) since the last publish are deleted. A changed policy, a missing or outdated index,
+or `--full` rebuild everything. Each publish is recorded in the audit log (actor
+pipeline.publish).
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_today
-from credithub.disclosure.view import public_view
+from credithub.disclosure.view import next_public_change, public_view
 from credithub.domain import Profile
 from credithub.search.base import SearchBackend
 from credithub.pipeline.failpoints import fail_point
-from credithub.pipeline.locks import ENTITIES, stage_lock
+from credithub.storage.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import AuditLog, Entity, ProfileRow, utcnow
@@ -38,6 +40,7 @@ class PublishReport(BaseModel):
     reason: str = Field(description="Why this kind of publish: requested, first, new_date, policy_changed, no_index, index_outdated, changed.")
     today: dt.date
     upserted: int = 0
+    due: int = Field(0, description="Unchanged profiles re-published because their public view changes by today.")
     deleted: int = 0
     version: str | None = Field(None, description="Live index version after publishing.")
 
@@ -57,14 +60,27 @@ def last_publish(session: Session) -> LastPublish | None:
     return LastPublish(at=row.at, date=str(row.after.get("date")), policy_version=str(row.after.get("policy_version")))
 
 
-def _document(data: dict[str, Any], policy: DisclosurePolicy, today: dt.date) -> dict[str, Any]:
+# Stored for "its public view never changes by date alone" (NULL means "not known yet": due).
+NEVER = dt.date(9999, 12, 31)
+
+
+class _Rendered(BaseModel):
+    document: dict[str, Any]
+    next_change: dt.date
+
+
+def _render(data: dict[str, Any], policy: DisclosurePolicy, today: dt.date) -> _Rendered:
+    """The search document of today's public view, and the first day that view may change."""
     from credithub.search.documents import profile_document
 
-    return profile_document(public_view(Profile.model_validate(data), policy, today))
+    profile = Profile.model_validate(data)
+    return _Rendered(document=profile_document(public_view(profile, policy, today)),
+                     next_change=next_public_change(profile, policy, today) or NEVER)
 
 
-def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
-    if not pairs:
+def _mark_published(session: Session, rows: list[tuple[str, str, dt.date]]) -> None:
+    """(entity id, published content hash, next public change) for each published profile."""
+    if not rows:
         return
     table = ProfileRow.__table__
     # Guarded by content_hash: a profile rebuilt meanwhile stays unpublished. One executemany:
@@ -72,10 +88,10 @@ def _mark_published(session: Session, pairs: list[tuple[str, str]]) -> None:
     stmt = (
         update(table)
         .where(table.c.entity_id == bindparam("p_entity_id"), table.c.content_hash == bindparam("p_digest"))
-        .values(published_hash=bindparam("p_digest"))
+        .values(published_hash=bindparam("p_digest"), public_next_change=bindparam("p_next"))
     )
-    for start in range(0, len(pairs), BATCH):
-        session.execute(stmt, [{"p_entity_id": e, "p_digest": d} for e, d in pairs[start : start + BATCH]])
+    for start in range(0, len(rows), BATCH):
+        session.execute(stmt, [{"p_entity_id": e, "p_digest": d, "p_next": n} for e, d, n in rows[start : start + BATCH]])
 
 
 def _active_rows(session: Session) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -92,13 +108,14 @@ def _active_rows(session: Session) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def _full(db: Database, backend: SearchBackend, policy: DisclosurePolicy, today: dt.date, report: PublishReport) -> None:
-    published: list[tuple[str, str]] = []
+    published: list[tuple[str, str, dt.date]] = []
 
     def documents() -> Iterator[dict[str, Any]]:
         with db.session() as session:
             for entity_id, digest, data in _active_rows(session):
-                published.append((entity_id, digest))
-                yield _document(data, policy, today)
+                rendered = _render(data, policy, today)
+                published.append((entity_id, digest, rendered.next_change))
+                yield rendered.document
 
     report.version = backend.rebuild(documents())
     fail_point("publish.rebuilt")
@@ -112,12 +129,15 @@ def _incremental(
 ) -> None:
     with db.session() as session:
         changed = session.execute(
-            select(ProfileRow.entity_id, ProfileRow.content_hash)
+            select(ProfileRow.entity_id, ProfileRow.content_hash, ProfileRow.published_hash)
             .join(Entity, Entity.id == ProfileRow.entity_id)
             .where(Entity.merged_into.is_(None))
-            .where(or_(ProfileRow.published_hash.is_(None), ProfileRow.published_hash != ProfileRow.content_hash))
+            .where(or_(ProfileRow.published_hash.is_(None), ProfileRow.published_hash != ProfileRow.content_hash,
+                       ProfileRow.public_next_change.is_(None), ProfileRow.public_next_change <= today))
             .order_by(ProfileRow.entity_id)
         ).all()
+        report.due = sum(1 for _, digest, published in changed if digest == published)
+        changed = [(eid, digest) for eid, digest, _ in changed]
         gone = list(
             session.scalars(
                 select(Entity.id)
@@ -136,10 +156,12 @@ def _incremental(
                     select(ProfileRow.entity_id, ProfileRow.data).where(ProfileRow.entity_id.in_([c[0] for c in chunk]))
                 ).all()
             )
-        report.upserted += backend.upsert(_document(data[eid], policy, today) for eid, _ in chunk if eid in data)
+        rendered = {eid: _render(data[eid], policy, today) for eid, _ in chunk if eid in data}
+        report.upserted += backend.upsert(r.document for r in rendered.values())
         fail_point("publish.upserted", index=start // BATCH)
         with db.session() as session:
-            _mark_published(session, [(eid, digest) for eid, digest in chunk])
+            _mark_published(session, [(eid, digest, rendered[eid].next_change) for eid, digest in chunk
+                                      if eid in rendered])
     if gone:
         backend.delete(gone)
         report.deleted = len(gone)
@@ -147,11 +169,12 @@ def _incremental(
 
 
 def publish_profiles(
-    db: Database, settings: Settings, backend: SearchBackend | None = None, *, full: bool = False
+    db: Database, settings: Settings, backend: SearchBackend | None = None, *, full: bool = False,
+    today: dt.date | None = None,
 ) -> PublishReport:
     """Send changed public profiles to the search backend (everything when `full` or the date changed)."""
     policy = load_policy(settings)
-    today = local_today(settings)
+    today = today or local_today(settings)  # a given day: the operator's replay, the tests' clock
     owned = backend is None
     if backend is None:
         from credithub.search.factory import open_backend
@@ -180,11 +203,12 @@ def _publish_locked(
         reason = "no_index"
     elif backend.needs_rebuild():
         reason = "index_outdated"
-    elif last.date != today.isoformat():
-        reason = "new_date"
     elif last.policy_version != policy.version:
         reason = "policy_changed"
-    report = PublishReport(full=reason != "changed", reason=reason, today=today)
+    elif last.date != today.isoformat():
+        # Only the profiles whose public view changes by today (public_next_change) are redone.
+        reason = "new_date"
+    report = PublishReport(full=reason not in ("changed", "new_date"), reason=reason, today=today)
     if report.full:
         _full(db, backend, policy, today, report)
     else:

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from credithub.pipeline.failpoints import fail_point
-from credithub.pipeline.locks import ENTITIES, stage_lock
+from credithub.storage.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import (

@@ -88,6 +88,9 @@ def ingest_department(db: Database, settings: Settings, connector: Any, *, full:
 
 _RESUME_HINT = "已提交的数据均已保存，排除故障后重新运行即可 / everything committed is kept; run again once fixed"
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_GONE_WORDS = ("connection refused", "server closed the connection", "terminating connection",
+               "too many connections", "does not allow connections", "connection is closed", "unable to open database",
+               "consuming input failed", "connection failed", "connection to server")
 _DISK_FULL_WORDS = ("disk is full", "database or disk is full", "no space left", "file too large", "disk i/o error")
 
 
@@ -102,7 +105,9 @@ def storage_failure(exc: BaseException) -> StorageError | None:
         if any(word in text for word in _DISK_FULL_WORDS):
             return StorageError(f"磁盘已满或写入失败，数据库无法写入 / the database cannot be written (disk full or I/O "
                                 f"error): {exc.orig}. {_RESUME_HINT}")
-        return StorageError(f"数据库不可用 / the database went away or refused the connection: {exc.orig}. {_RESUME_HINT}")
+        if exc.connection_invalidated or any(word in text for word in _GONE_WORDS):
+            return StorageError(f"数据库不可用 / the database went away or refused the connection: {exc.orig}. "
+                                f"{_RESUME_HINT}")
     if exc.__cause__ is not None and exc.__cause__ is not exc:
         return storage_failure(exc.__cause__)
     return None

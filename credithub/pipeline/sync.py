@@ -19,7 +19,7 @@ from connectors.sdk.base import Connector, SchemaDrift, SourceFault, SourceRow, 
 from credithub.hashing import content_hash
 from credithub.observability.logs import log_context
 from credithub.pipeline.failpoints import fail_point
-from credithub.pipeline.locks import department_lock_name, stage_lock
+from credithub.storage.locks import department_lock_name, stage_lock
 from credithub.storage.db import Database
 from credithub.storage.tables import ConnectorState, RawRecord, StagedRecord, SyncBatch, utcnow
 

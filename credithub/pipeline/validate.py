@@ -34,7 +34,7 @@ from connectors.sdk.base import Stream
 from credithub.errors import NotFoundError
 from credithub.pipeline.canonical import Promotion, promote_many
 from credithub.pipeline.failpoints import fail_point
-from credithub.pipeline.locks import department_lock_name, stage_lock
+from credithub.storage.locks import department_lock_name, stage_lock
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import StagedRecord, SyncBatch, ValidationRun, utcnow

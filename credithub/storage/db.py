@@ -57,8 +57,15 @@ class Database:
         return cfg
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
-        with self.engine.begin() as conn:
+        """Bring the schema to the newest migration (idempotent).
+
+        One process migrates at a time: a first run starts many processes at once (two CLI runs,
+        the Airflow tasks of a first DAG run on several workers), and concurrent migrations of an
+        empty database collide ("table already exists"); the others then find the schema current.
+        """
+        from credithub.storage.locks import SCHEMA, stage_lock  # locks uses Database
+
+        with stage_lock(self, SCHEMA), self.engine.begin() as conn:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

@@ -12,13 +12,13 @@ import time
 import pytest
 
 from credithub.errors import RunInProgressError
-from credithub.pipeline.locks import ENTITIES, department_lock_name, stage_lock
+from credithub.storage.locks import ENTITIES, department_lock_name, stage_lock
 from credithub.storage.db import Database
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
-    from credithub.pipeline.locks import stage_lock
+    from credithub.storage.locks import stage_lock
     from credithub.storage.db import Database
     db = Database(sys.argv[1])
     with stage_lock(db, sys.argv[2], timeout=0):

@@ -12,7 +12,7 @@ from credithub.search.embedded import EmbeddedBackend
 from credithub.settings import Settings
 from credithub.storage.db import Database
 from credithub.storage.tables import AuditLog, ProfileRow
-from credithub.domain import CanonicalRecord
+from credithub.domain import CanonicalRecord, CreditEvent
 from tests.profiles.seed import add_batch, add_record, merge, seed_huawei
 
 
@@ -72,17 +72,35 @@ def test_changed_profile_is_upserted(sqlite_db: Database, settings: Settings) ->
     assert backend.get("E1")["flags"] == ["abnormal_operations"]  # type: ignore[index]
 
 
-def test_new_day_triggers_full_republish(sqlite_db: Database, settings: Settings) -> None:
-    seed_huawei(sqlite_db, local_today(settings))
+def test_a_new_day_republishes_only_the_profiles_whose_public_view_changes(
+    sqlite_db: Database, settings: Settings
+) -> None:
+    today = local_today(settings)
+    seed_huawei(sqlite_db, today)
+    b = add_batch(sqlite_db, "market_regulation", "abnormal")
+    add_record(sqlite_db, b, CanonicalRecord(
+        department="market_regulation", dataset="abnormal", source_record_id="AB1", name="深圳市鹏程物流有限公司",
+        events=[CreditEvent(event_type="abnormal_operations", date=today - dt.timedelta(days=100),
+                            end_date=today + dt.timedelta(days=2), title="列入经营异常名录", severity="general")],
+    ), "E3")
     build_profiles(sqlite_db, settings)
     backend = _backend(settings)
-    publish_profiles(sqlite_db, settings, backend)
+    first = publish_profiles(sqlite_db, settings, backend, today=today)
+    assert first.full and first.upserted == 2
+    assert "abnormal_operations" in backend.get("E3")["flags"]
+
+    tomorrow = publish_profiles(sqlite_db, settings, backend, today=today + dt.timedelta(days=1))
+    assert not tomorrow.full and tomorrow.reason == "new_date" and tomorrow.upserted == 0
+
+    # The day the listing ends: only E3's view changes, only E3 is re-published.
+    ends = publish_profiles(sqlite_db, settings, backend, today=today + dt.timedelta(days=2))
+    assert not ends.full and ends.reason == "new_date" and ends.upserted == 1 and ends.due == 1
+    assert "abnormal_operations" not in backend.get("E3")["flags"]
     with sqlite_db.session() as s:
-        last = s.scalars(select(AuditLog).where(AuditLog.action == PUBLISH_ACTION)).one()
-        # the audit log is append-only: pretend yesterday's publish was the latest one
-        s.add(AuditLog(actor=last.actor, action=PUBLISH_ACTION, after={**(last.after or {}), "date": "2000-01-01"}))
-    report = publish_profiles(sqlite_db, settings, backend)
-    assert report.full and report.reason == "new_date" and report.upserted == 1
+        e3, e1 = s.get(ProfileRow, "E3"), s.get(ProfileRow, "E1")
+        assert e3 is not None and e1 is not None
+        assert e3.public_next_change is not None and e3.public_next_change > today + dt.timedelta(days=2)
+        assert e1.public_next_change is not None and e1.public_next_change > today + dt.timedelta(days=2)
 
 
 def test_index_from_an_older_release_is_rebuilt_in_full(sqlite_db: Database, settings: Settings) -> None:

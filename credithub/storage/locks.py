@@ -6,7 +6,8 @@ same stage on the same data at once (a second caller waits, then says clearly th
 in progress). Locks:
 
 - ``department:<name>``: sync and validation of one department's batches;
-- ``entities``: resolve, profiles and publish (they all read and write the entity graph).
+- ``entities``: resolve, profiles and publish (they all read and write the entity graph);
+- ``schema``: migrations, taken by ``Database.migrate`` itself.
 
 PostgreSQL: a session-level advisory lock on a dedicated connection. SQLite: an exclusive
 ``flock`` on a file beside the database. Both vanish with the process that holds them, so a
@@ -34,6 +35,7 @@ from credithub.storage.db import Database
 log = logging.getLogger(__name__)
 
 ENTITIES = "entities"
+SCHEMA = "schema"  # migrations (Database.migrate)
 _POLL_SECONDS = 0.2
 
 
