@@ -4,7 +4,7 @@ Why pools and not `max_active_tis_per_dag`: the same department is synced and va
 DAGs (its `ingest_<department>` DAG and the whole-pipeline DAG's `ingest_<department>` task),
 and `max_active_tis_per_dag`/`max_active_runs` only count inside one DAG. A pool is the one
 Airflow limit shared by tasks of different DAGs, on every worker. The stage lock
-(credithub.pipeline.locks, `department:<name>`) still makes the stages safe when called from
+(credithub.storage.locks, `department:<name>`) still makes the stages safe when called from
 anywhere else (CLI, steward console); the pool keeps a second task from even being sent to a
 worker, where it would hold a worker slot waiting on that lock.
 

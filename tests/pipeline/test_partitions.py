@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from credithub.errors import RunInProgressError
-from credithub.pipeline.locks import ENTITIES, stage_lock
 from credithub.pipeline.partitions import Partition, all_partitions, build_partition_profiles, dirty_entities, partition_of
 from credithub.pipeline.run import run_pipeline
 from credithub.settings import Settings
 from credithub.storage.db import Database
+from credithub.storage.locks import ENTITIES, stage_lock
 from credithub.storage.tables import Entity, ProfileRow
 
 DEPARTMENTS = ["market_regulation", "quality_supervision", "tax", "courts"]
