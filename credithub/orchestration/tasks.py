@@ -14,14 +14,12 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
 
 from connectors.sdk.base import Connector
 from credithub.errors import ConfigError
 from credithub.observability.logs import log_context
 from credithub.settings import Settings
 from credithub.storage.db import Database
-from credithub.storage.tables import StagedRecord, SyncBatch
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +85,8 @@ def sync(department: str, *, full: bool = False, settings: Settings | None = Non
         db.dispose()
 
 
-def batches_to_validate(db: Database, department: str) -> list[int]:
-    """Batches of the department with pending rows or not yet validated (also those of failed
-    or interrupted runs: what they landed is validated rather than left waiting)."""
-    with db.session() as s:
-        pending = set(
-            s.scalars(
-                select(StagedRecord.batch_id)
-                .where(StagedRecord.department == department, StagedRecord.status == "pending")
-                .distinct()
-            )
-        )
-        landed = set(
-            s.scalars(select(SyncBatch.id).where(SyncBatch.department == department, SyncBatch.status == "landed"))
-        )
-    return sorted(pending | landed)
-
-
 def validate(department: str, *, settings: Settings | None = None) -> dict[str, Any]:
-    from credithub.pipeline.validate import validate_batch
+    from credithub.pipeline.validate import batches_to_validate, validate_batch
 
     settings = settings or Settings()
     db = open_db(settings)
@@ -115,7 +96,7 @@ def validate(department: str, *, settings: Settings | None = None) -> dict[str, 
         for batch_id in batches_to_validate(db, department):
             with log_context(department=department, batch=batch_id, stage="validate"):
                 try:
-                    report = validate_batch(db, settings, batch_id)
+                    report = validate_batch(db, settings, batch_id, chunk_rows=settings.validate_chunk_rows)
                 except Exception as exc:  # noqa: BLE001 - one stream's problem must not stall the others
                     log.exception("validation of batch %s failed", batch_id)
                     first_error = first_error or exc

@@ -108,8 +108,10 @@ def storage_failure(exc: BaseException) -> StorageError | None:
         if exc.connection_invalidated or any(word in text for word in _GONE_WORDS):
             return StorageError(f"数据库不可用 / the database went away or refused the connection: {exc.orig}. "
                                 f"{_RESUME_HINT}")
-    if exc.__cause__ is not None and exc.__cause__ is not exc:
-        return storage_failure(exc.__cause__)
+    # Raised while handling a storage failure (e.g. recording a failed batch on a full disk)?
+    underlying = exc.__cause__ or exc.__context__
+    if underlying is not None and underlying is not exc:
+        return storage_failure(underlying)
     return None
 
 

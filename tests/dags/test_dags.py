@@ -333,5 +333,5 @@ def test_schema_drift_and_missing_files_fail_at_once_without_retries(dagbag: Any
     assert len(drifted) == 1 and drifted[0].status == "failed" and dropped in drifted[0].error
     # the department's other streams were still read (one stream's drift does not stop them)
     others = {b.status for b in batches if b.department == sql_dept and b.stream != stream.name}
-    assert others == {"landed"}, "validated by the next successful run (tasks.batches_to_validate)"
+    assert others == {"landed"}, "validated by the next successful run (credithub.pipeline.validate.batches_to_validate)"
     assert [b.error for b in batches if b.department == file_dept][0].startswith("file-drop folder does not exist")

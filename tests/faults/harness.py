@@ -36,7 +36,7 @@ def env_for(var: Path, failpoints: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDITHUB_")}
     env.update(SMALL_CHUNKS)
     env.update(CREDITHUB_VAR_DIR=str(var), CREDITHUB_SANDBOX_COMPANIES=str(COMPANIES),
-               GX_ANALYTICS_ENABLED="False")
+               GX_ANALYTICS_ENABLED="False", COLUMNS="400")  # the console must not wrap the messages we read
     if failpoints:
         env["CREDITHUB_FAILPOINTS"] = failpoints
     return env
