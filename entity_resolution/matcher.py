@@ -295,30 +295,64 @@ def _keys_of(p: ParsedId) -> list[tuple[str, str]]:
     return [("org", p.org_code or p.value[-9:])]
 
 
-BLOCKING_KEYS_VERSION = 1
+BLOCKING_KEYS_VERSION = 2
 """Bump when `blocking_keys` changes: a stored match index of another version is rebuilt."""
 
 
 def blocking_keys(record: MatchRecord) -> list[str]:
-    """Every key under which the matcher can bring this record and another one together.
+    """The keys to store for a record so that `probe_keys` of another record finds it exactly
+    when the matcher could bring the two together.
 
     - identifier keys `uscc:…`, `org:…` (also read out of a USCC or a tax number), `reg:…` — the
       keys `_match_identifiers` looks up (valid codes only; a failed check is never a key);
-    - name blocks `n:…`: each name key (primary and former names) and its one-character deletions
-      — the blocks `_candidate_keys` probes and `_bridge_by_name` reads (the exact key is one of them).
+    - `n:<name key>` for each name (primary and former names): exact names (`_bridge_by_name`,
+      exact candidates) and one-character deletions of another record's name;
+    - `s:<i>:<name key without its i-th character>`: the positional deletions. Two names one
+      substitution apart share the deletion at the same position, one insertion apart the longer
+      one's deletion at the inserted position equals the shorter name.
 
-    Two records whose key lists are disjoint can never be candidates for each other, so a store
-    of these keys (credithub's `match_keys`) finds everything an incremental batch can touch.
+    The matcher's deletion index also pairs names two edits apart (deletions at different
+    positions), but scores such pairs 0 (`_name_score`); positions keep them out of the store's
+    answer, which is what keeps an incremental batch's reach small.
     """
     return _blocking_keys_of(_prepare(record))
+
+
+def probe_keys(record: MatchRecord, *, typos: bool = True) -> list[str]:
+    """What to look up among other records' `blocking_keys` to find every record this one can be
+    matched with: its identifier keys and exact name keys, and with `typos` the `typo_probe_keys`
+    of each name (a record placed by a valid identifier reads no typo candidates unless its name
+    conflicts with the identifier's entity: `Resolver.typo_probed` tells)."""
+    p = _prepare(record)
+    out: dict[str, None] = {f"{kind}:{value}": None for kind, value in p.keys.items()}
+    for info in p.names:
+        out[f"n:{info.key}"] = None
+        if typos:
+            out.update(dict.fromkeys(typo_probe_keys(info.key)))
+    return list(out)
+
+
+def typo_probe_keys(key: str) -> list[str]:
+    """Keys finding the stored names one deletion, substitution or insertion away from name key `key`."""
+    out: dict[str, None] = {}
+    for i, ch in enumerate(key):
+        if ch != "|":
+            deleted = key[:i] + key[i + 1 :]
+            out[f"n:{deleted}"] = None  # the other name is this one less a character
+            out[f"s:{i}:{deleted}"] = None  # one character substituted at i
+    for j in range(len(key) + 1):
+        out[f"s:{j}:{key}"] = None  # one character inserted at j
+    return list(out)
 
 
 def _blocking_keys_of(p: _Prepared) -> list[str]:
     out: dict[str, None] = {f"{kind}:{value}": None for kind, value in p.keys.items()}
     for info in p.names:
-        out[f"n:{info.key}"] = None
-        for d in info.deletions:
-            out[f"n:{d}"] = None
+        key = info.key
+        out[f"n:{key}"] = None
+        for i, ch in enumerate(key):
+            if ch != "|":
+                out[f"s:{i}:{key[:i]}{key[i + 1 :]}"] = None
     return list(out)
 
 
@@ -354,6 +388,9 @@ class Resolver:
         # Entity ids in use outside this resolver's memory (the database stage loads only the
         # part of the city a batch can reach, yet a new entity must not take an id already held).
         self.id_taken: Callable[[str], bool] | None = None
+        # When a set: collects every name key whose typo candidates were looked up, so that a
+        # partial load can check it held those candidates (credithub's incremental resolve).
+        self.typo_probed: set[str] | None = None
 
     # ------------------------------------------------------------ public API
 
@@ -712,6 +749,8 @@ class Resolver:
             out[own] = None
         if self._exact_only:
             return list(out)
+        if self.typo_probed is not None:
+            self.typo_probed.add(own)
         if self._candidate_override is not None:
             for k in self._candidate_override.get(own, ()):
                 out[k] = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -49,7 +49,8 @@ from entity_resolution.matcher import (
     MatcherConfig,
     MatchRecord,
     Resolver,
-    blocking_keys,
+    probe_keys,
+    typo_probe_keys,
 )
 
 FLAG_REASONS_ZH = {
@@ -79,6 +80,7 @@ class ResolveReport(BaseModel):
     entities_touched: int = 0
     mode: str = Field("", description="first_load | full | incremental (only what the match index reaches).")
     loaded_records: int = Field(0, description="Resolved records loaded into the matcher.")
+    passes: int = Field(0, description="Matching runs of an incremental resolve (again when typo candidates were missing).")
     seconds: float = 0.0
 
 
@@ -170,7 +172,6 @@ def _resolve_locked(db: Database, config: MatcherConfig | None, *, full_reload: 
             return report
         canonical, link_t = CanonicalRecordRow.__table__, EntityLink.__table__
         judgments = load_judgments(s)
-        resolver = Resolver(config, judgments)
         any_resolved = s.scalar(select(canonical.c.id).where(canonical.c.resolved.is_(True)).limit(1)) is not None
         if not any_resolved:
             report.mode = "first_load"
@@ -199,18 +200,19 @@ def _resolve_locked(db: Database, config: MatcherConfig | None, *, full_reload: 
                 old_links[cid] = entity_id
 
         if report.mode == "incremental":
-            stored = _load_reachable(s, resolver, records, old_links, row_by_key, report)
+            resolver, moved, decisions = _resolve_reachable(s, config, judgments, records, old_links, row_by_key,
+                                                            report)
+            stored: dict[str, tuple[str, str | None]] = {}
+            _add_stored_status(s, resolver, stored, old_links)
         else:
+            resolver = Resolver(config, judgments)
             stored = _load_everything(s, resolver, row_by_key, old_links, report)
-
-        moved = resolver.enforce_judgments()
-        report.moved_by_judgment = len(moved)
-        decisions = resolver.add_many(records)
+            moved = resolver.enforce_judgments()
+            decisions = resolver.add_many(records)
         del records
+        report.moved_by_judgment = len(moved)
         report.records = len(pending_ids)
         _count(report, decisions)
-        if report.mode == "incremental":
-            _add_stored_status(s, resolver, stored, old_links)
 
         _write(s, resolver, stored, row_by_key, old_links, decisions + moved, report)
         for start in range(0, len(pending_ids), _IN_CHUNK):
@@ -272,84 +274,138 @@ def _load_everything(
     return stored
 
 
-def _load_reachable(
+_Loaded = tuple[int, str, str, str, Any, str]  # canonical id, department, dataset, source id, data, entity
+
+
+def _resolve_reachable(
     s: Session,
-    resolver: Resolver,
+    config: MatcherConfig | None,
+    judgments: Judgments,
     pending: list[MatchRecord],
     old_links: dict[int, str],
     row_by_key: dict[str, _Row],
     report: ResolveReport,
-) -> dict[str, tuple[str, str | None]]:
-    """Attach only the resolved records this batch can reach, each entity whole.
+) -> tuple[Resolver, list[Decision], list[Decision]]:
+    """Match the pending records against only the resolved records they can reach, each entity whole.
 
-    What the matcher reads while it places a record is reached through that record's own
-    blocking keys: the identifier index, the name blocks (typo candidates and the exact name an
-    identifier-backed record bridges by), and the whole entities found there (their names,
-    fields, records for judgments). Merges only join entities found that way. So it is enough to
-    load (1) every resolved record sharing a blocking key with a pending record or with a record
-    named in a judgment (judgments are enforced, and can move records, on every run), (2) the
-    judgment records themselves, (3) the entities a changed record leaves (an entity left empty
-    redirects to where its record went) — and every record of each entity found. One level is
-    enough: no step looks up a key of a record it did not start from. Records are attached in
-    record id order, as the full reload does, so every tie (the older entity of a merge, the
-    first spelling of a name) is broken the same way.
+    What the matcher reads while it places a record is reached through that record's own keys:
+    the identifier index, its exact names (an identifier-backed record bridges by its exact name),
+    and — only when it looks for a name match (no identifier hit, or a name that conflicts with
+    the identifier's entity) — the names one edit away (`_name_score` gives names two edits apart
+    0). Then it reads the whole entities found there (names, fields, records for judgments);
+    merges only join entities found that way. So it is enough to load, each entity whole:
+    (1) the records whose stored keys answer the identifier and exact-name probes of every
+    pending record and of every record named in a judgment (judgments are enforced, and can move
+    records, on every run); (2) those judgment records; (3) the entities a changed record leaves
+    (an entity left empty redirects to where its record went); (4) for every name the matcher
+    actually looked up typo candidates for (`Resolver.typo_probed`), the names one edit away.
+    (4) is known only by matching, so matching runs again from scratch on the wider load until a
+    run looks up no name it has not loaded the neighbours of (usually two runs; the second
+    differs only for the few records matched by name). No step looks up a key of a record it did
+    not start from, so one level of entities is enough. Records are attached in record id order,
+    as the full reload does, so every tie (the older entity of a merge, the first spelling of a
+    name) is broken the same way.
     """
     canonical, link_t, entity_t = CanonicalRecordRow.__table__, EntityLink.__table__, Entity.__table__
     # Redirects are few (one per merge) and decide ids: load them all, as the full reload does.
-    for eid, merged_into in s.execute(select(entity_t.c.id, entity_t.c.merged_into)
-                                      .where(entity_t.c.status == "merged")):
-        if merged_into:
-            resolver.add_redirect(eid, merged_into)
-
-    seeds: set[int] = set()  # resolved records to load besides the key matches
-    keys: set[int] = set()
-    for rec in pending:
-        keys.update(match_key_hash(k) for k in blocking_keys(rec))
-    named = _judgment_records(s, resolver.judgments)
-    for cid, department, dataset, source_id, data in named:
-        seeds.add(cid)
-        keys.update(match_key_hash(k) for k in blocking_keys(_match_record(department, dataset, source_id, data)))
-    match_t = MatchKey.__table__
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _IN_CHUNK):
-        seeds.update(s.scalars(select(match_t.c.canonical_record_id)
-                               .where(match_t.c.key.in_(ordered[start : start + _IN_CHUNK]))))
-    entities: set[str] = {resolver.resolve(e) for e in old_links.values()}
-    seed_list = sorted(seeds)
-    for start in range(0, len(seed_list), _IN_CHUNK):
-        entities.update(resolver.resolve(e) for e in s.scalars(
-            select(link_t.c.entity_id).where(link_t.c.canonical_record_id.in_(seed_list[start : start + _IN_CHUNK]))))
-    # Links point at survivors (a merge moves them), but read the losers' too, as the full reload would.
+    redirects = [(eid, into) for eid, into in s.execute(
+        select(entity_t.c.id, entity_t.c.merged_into).where(entity_t.c.status == "merged")) if into]
+    follow = Resolver()
+    for loser, survivor in redirects:
+        follow.add_redirect(loser, survivor)
     losers: dict[str, list[str]] = {}
-    for loser in list(resolver.redirects):
-        losers.setdefault(resolver.resolve(loser), []).append(loser)
-    wanted = sorted(entities | {loser for e in entities for loser in losers.get(e, ())})
-    rows: list[tuple[int, str, str, str, Any, str]] = []
-    for start in range(0, len(wanted), _IN_CHUNK):
+    for loser, _ in redirects:
+        losers.setdefault(follow.resolve(loser), []).append(loser)
+
+    named = _judgment_records(s, judgments)
+    probes: set[int] = set()
+    for rec in pending:
+        probes.update(match_key_hash(k) for k in probe_keys(rec, typos=False))
+    for cid, department, dataset, source_id, data in named:
+        rec = _match_record(department, dataset, source_id, data)
+        probes.update(match_key_hash(k) for k in probe_keys(rec, typos=False))
+    extra_records = {cid for cid, *_ in named}
+    extra_entities = {follow.resolve(e) for e in old_links.values()}
+
+    loaded_entities: set[str] = set()
+    rows: list[_Loaded] = []
+    widened: set[str] = set()
+    while True:
+        rows.extend(_reach(s, probes, extra_records, extra_entities, loaded_entities, follow, losers))
+        rows.sort(key=lambda r: r[0])
+        resolver = Resolver(config, judgments)
+        for loser, survivor in redirects:
+            resolver.add_redirect(loser, survivor)
+        for _cid, department, dataset, source_id, data, entity_id in rows:
+            resolver.attach(_match_record(department, dataset, source_id, data), resolver.resolve(entity_id))
+        resolver.id_taken = _id_taken(s)
+        resolver.typo_probed = set()
+        moved = resolver.enforce_judgments()
+        decisions = resolver.add_many(pending)
+        missing = resolver.typo_probed - widened
+        if not missing:
+            break
+        # Some record looked for names one edit away that were not loaded: load them, match again.
+        widened |= missing
+        probes = {match_key_hash(k) for key in sorted(missing) for k in typo_probe_keys(key)}
+        extra_records, extra_entities = set(), set()
+        report.passes += 1
+    for cid, department, dataset, source_id, _data, entity_id in rows:
+        row_by_key[record_key(department, dataset, source_id)] = _Row(cid, department)
+        old_links[cid] = entity_id
+    report.passes += 1
+    report.loaded_records = len(rows)
+    return resolver, moved, decisions
+
+
+def _reach(
+    s: Session,
+    probes: set[int],
+    records: set[int],
+    entities: set[str],
+    loaded: set[str],
+    follow: Resolver,
+    losers: dict[str, list[str]],
+) -> list[_Loaded]:
+    """The resolved records of every entity holding a record that answers `probes` (or is in
+    `records`), and of `entities`, that are not `loaded` yet (`loaded` grows)."""
+    canonical, link_t, match_t = CanonicalRecordRow.__table__, EntityLink.__table__, MatchKey.__table__
+    found = set(records)
+    ordered = sorted(probes)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        found.update(s.scalars(select(match_t.c.canonical_record_id)
+                               .where(match_t.c.key.in_(ordered[start : start + _IN_CHUNK]))))
+    wanted = set(entities)
+    found_list = sorted(found)
+    for start in range(0, len(found_list), _IN_CHUNK):
+        wanted.update(follow.resolve(e) for e in s.scalars(
+            select(link_t.c.entity_id).where(link_t.c.canonical_record_id.in_(found_list[start : start + _IN_CHUNK]))))
+    wanted -= loaded
+    loaded |= wanted
+    # Links point at survivors (a merge moves them), but read the losers' too, as the full reload would.
+    ids = sorted(wanted | {loser for e in wanted for loser in losers.get(e, ())})
+    rows: list[_Loaded] = []
+    for start in range(0, len(ids), _IN_CHUNK):
         rows.extend(s.execute(
             select(canonical.c.id, canonical.c.department, canonical.c.dataset, canonical.c.source_record_id,
                    canonical.c.data, link_t.c.entity_id)
             .join(link_t, link_t.c.canonical_record_id == canonical.c.id)
-            .where(canonical.c.resolved.is_(True), link_t.c.entity_id.in_(wanted[start : start + _IN_CHUNK]))
+            .where(canonical.c.resolved.is_(True), link_t.c.entity_id.in_(ids[start : start + _IN_CHUNK]))
         ).tuples())
-    rows.sort(key=lambda r: r[0])
-    for cid, department, dataset, source_id, data, entity_id in rows:
-        rec = _match_record(department, dataset, source_id, data)
-        row_by_key[rec.key] = _Row(cid, department)
-        old_links[cid] = entity_id
-        resolver.attach(rec, resolver.resolve(entity_id))
-    report.loaded_records = len(rows)
-    del rows
+    return rows
+
+
+def _id_taken(s: Session) -> Callable[[str], bool]:
+    canonical, link_t = CanonicalRecordRow.__table__, EntityLink.__table__
 
     def taken(eid: str) -> bool:
         # The full reload holds every entity with a resolved record; one not loaded here still
-        # owns its id (merged ones are redirects, loaded above).
+        # owns its id (merged ones are redirects, loaded in full).
         return s.execute(select(link_t.c.canonical_record_id)
                          .join(canonical, canonical.c.id == link_t.c.canonical_record_id)
                          .where(link_t.c.entity_id == eid, canonical.c.resolved.is_(True)).limit(1)).first() is not None
 
-    resolver.id_taken = taken
-    return {}
+    return taken
 
 
 def _judgment_records(s: Session, judgments: Judgments) -> list[tuple[int, str, str, str, Any]]:
