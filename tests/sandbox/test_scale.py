@@ -214,3 +214,20 @@ def test_the_server_reads_pages_from_the_file_as_the_parsed_file_would_give_them
     assert not unsorted.sorted
     got = unsorted.since("2025-05-01")
     assert got[0 : len(got)] == [r for r in shuffled if str(r["updatedAt"]) >= "2025-05-01"]
+
+
+def test_a_population_past_the_two_character_names_is_still_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credithub.sandbox.population import Company
+
+    # As if this were a city of millions: names from the 100th on take the three-character path.
+    monkeypatch.setattr(pop_module, "_COMPOSED_FULL", 100)
+    m = generate(tmp_path / "city", 400, 8)
+    lines = (m.out_dir / "companies.jsonl").read_text("utf-8").splitlines()
+    companies = [Company.model_validate_json(line) for line in lines][:400]
+    mains = [c for c in companies if c.parent_id is None]
+    assert sum(len(c.trade_name) == 3 for c in mains) > 200
+    assert len({c.name for c in companies}) == 400 and len({c.uscc for c in companies}) == 400
+    assert not {f for c in companies for f in c.former_names} & {c.name for c in companies}
+    assert 4.2 < m.total() / 400 < 4.9
