@@ -6,6 +6,7 @@ and drops it afterwards. When CI=true a PostgreSQL test that cannot connect FAIL
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -35,12 +36,13 @@ def sqlite_db(settings: Settings) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session."""
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL), dropped afterwards even if connections remain.
+    Fails the test in CI when the server cannot be used; skips elsewhere."""
     from sqlalchemy import create_engine, text
 
-    name = f"credithub_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -49,11 +51,20 @@ def pg_server_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI and could not be used: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session."""
+    with fresh_pg_database("credithub_test") as url:
+        yield url
 
 
 @pytest.fixture

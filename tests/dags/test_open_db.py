@@ -9,13 +9,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 
-from ..conftest import IN_CI, PG_ADMIN_URL
+from ..conftest import fresh_pg_database
 
 OPENER = textwrap.dedent(
     """
@@ -31,21 +30,8 @@ OPENER = textwrap.dedent(
 
 @pytest.fixture
 def empty_pg_url() -> Iterator[str]:
-    name = f"open_db_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("open_db") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import IN_CI, PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, fresh_pg_database
 from tests.faults.harness import CLI, assert_same, env_for, fresh_var, run_cli, snapshot
 
 pytestmark = pytest.mark.slow
@@ -51,20 +49,8 @@ def test_a_full_disk_stops_the_run_with_a_clear_error_and_the_next_run_completes
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = f"credithub_fault_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1'))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database("credithub_fault") as url:
+        yield url
 
 
 def test_postgresql_going_away_mid_run_stops_it_clearly_and_the_next_run_completes(
