@@ -34,6 +34,13 @@ def _dump_json(value: object) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _pg_json_loads(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # psycopg decodes JSONB itself (SQLAlchemy's json_deserializer is not used for it): orjson here too.
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads, dbapi_conn)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -44,6 +51,8 @@ class Database:
         )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "connect", _pg_json_loads)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -28,11 +28,6 @@ HOLDER = textwrap.dedent(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db(request: pytest.FixtureRequest) -> Database:
-    return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg_db")
-
-
 def _holder(db: Database, name: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, db.url, name], stdout=subprocess.PIPE, text=True,
                             start_new_session=True)
