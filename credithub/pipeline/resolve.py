@@ -461,12 +461,19 @@ def _write_match_keys(
         for start in range(0, len(pending_ids), _IN_CHUNK):
             s.execute(delete(match_t).where(match_t.c.canonical_record_id.in_(pending_ids[start : start + _IN_CHUNK])))
         ids = set(pending_ids)
+    rows = ((h, row.id) for key, row in row_by_key.items() if row.id in ids and key in resolver.prepared
+            for h in {match_key_hash(k) for k in resolver.blocking_keys(key)})
+    if rebuild and s.get_bind().dialect.name == "postgresql":
+        # A first load writes ≈9 rows per record: COPY on the session's own connection (same
+        # transaction) instead of multi-row INSERTs.
+        raw = s.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy("COPY match_keys (key, canonical_record_id) FROM STDIN") as copy:
+            for item in rows:
+                copy.write_row(item)
+        return
     batch: list[dict[str, int]] = []
-    for key, row in row_by_key.items():
-        if row.id not in ids or key not in resolver.prepared:
-            continue
-        for h in {match_key_hash(k) for k in resolver.blocking_keys(key)}:
-            batch.append({"key": h, "canonical_record_id": row.id})
+    for h, rid in rows:
+        batch.append({"key": h, "canonical_record_id": rid})
         if len(batch) >= _WRITE_CHUNK:
             s.execute(insert(match_t), batch)
             batch = []
