@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Stream
 from credithub.errors import ValidationFailedError
 from credithub.hashing import content_hash
+from credithub.storage.bulk import bulk_insert
 from credithub.storage.tables import CanonicalRecordRow, StagedRecord, utcnow
 
 # Keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
@@ -113,8 +114,7 @@ def promote_many(
         {"p_id": existing[rid][0], "p_staged": sid, "p_batch": batch_id, "p_data": data, "p_hash": digest}
         for rid, (sid, data, digest) in latest.items() if rid in existing and existing[rid][1] != digest
     ]
-    if inserts:
-        session.execute(insert(table), inserts)
+    bulk_insert(session, table, inserts)
     if updates:
         session.execute(
             update(table)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from credithub.disclosure.policy import DisclosurePolicy, load_policy, local_today
@@ -24,6 +24,7 @@ from credithub.hashing import content_hash
 from credithub.pipeline.failpoints import fail_point
 from credithub.storage.locks import ENTITIES, stage_lock
 from credithub.settings import Settings
+from credithub.storage.bulk import bulk_insert
 from credithub.storage.db import Database
 from credithub.storage.tables import CanonicalRecordRow, Entity, EntityLink, ProfileRow, StagedRecord, utcnow
 from entity_resolution.identifiers import classify_identifier, parse_identifier
@@ -318,8 +319,7 @@ def _build_chunk(
         else:
             updates.append({"p_id": entity_id, "p_data": data, "p_hash": digest, "p_version": (old[1] or 0) + 1})
         report.built += 1
-    if inserts:
-        session.execute(insert(profile_t), inserts)
+    bulk_insert(session, profile_t, inserts)
     if updates:
         session.execute(
             update(profile_t).where(profile_t.c.entity_id == bindparam("p_id"))

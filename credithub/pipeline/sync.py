@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Connector, SchemaDrift, SourceFault, SourceRow, StateCheckpoint, Stream
@@ -20,6 +20,7 @@ from credithub.hashing import content_hash
 from credithub.observability.logs import log_context
 from credithub.pipeline.failpoints import fail_point
 from credithub.storage.locks import department_lock_name, stage_lock
+from credithub.storage.bulk import bulk_insert
 from credithub.storage.db import Database
 from credithub.storage.tables import ConnectorState, RawRecord, StagedRecord, SyncBatch, utcnow
 
@@ -152,9 +153,7 @@ class _Lander:
                 "content_hash": digest, "location": msg.location, "data": data,
                 "fault": msg.reason if isinstance(msg, SourceFault) else None, "fetched_at": now,
             })
-        raw_ids = s.execute(
-            insert(raw_t).returning(raw_t.c.id, sort_by_parameter_order=True), raw_rows
-        ).scalars().all()
+        raw_ids = bulk_insert(s, raw_t, raw_rows, return_ids=True)
         staged_rows = []
         for raw_id, (rid, digest) in zip(raw_ids, new_keys, strict=True):
             msg, data = prepared[(rid, digest)]
@@ -167,7 +166,7 @@ class _Lander:
             else:
                 row.update(staged={}, status="quarantined", failures=[_fault_failure(msg)])
             staged_rows.append(row)
-        s.execute(insert(staged_t), staged_rows)
+        bulk_insert(s, staged_t, staged_rows)
         self.report.rows_new += len(new_keys)
 
 

@@ -35,10 +35,12 @@ def _dump_json(value: object) -> str:
 
 
 def _pg_json_loads(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    # psycopg decodes JSONB itself (SQLAlchemy's json_deserializer is not used for it): orjson here too.
-    from psycopg.types.json import set_json_loads
+    # psycopg decodes JSONB itself (SQLAlchemy's json_deserializer is not used for it), and encodes
+    # the Jsonb values COPY writes (credithub.storage.bulk): orjson for both.
+    from psycopg.types.json import set_json_dumps, set_json_loads
 
     set_json_loads(orjson.loads, dbapi_conn)
+    set_json_dumps(_dump_json, dbapi_conn)
 
 
 class Database:
