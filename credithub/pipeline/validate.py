@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Stream
@@ -36,6 +36,7 @@ from credithub.pipeline.canonical import Promotion, promote_many
 from credithub.pipeline.failpoints import fail_point
 from credithub.storage.locks import department_lock_name, stage_lock
 from credithub.settings import Settings
+from credithub.storage.bulk import bulk_update
 from credithub.storage.db import Database
 from credithub.storage.tables import StagedRecord, SyncBatch, ValidationRun, utcnow
 from credithub.validation.engine import SuiteOutcome, build_frame, run_suite
@@ -342,18 +343,13 @@ def _promote_chunk(db: Database, rows: list[PendingRow], row_failures: dict[int,
                              "reason_zh": f"无法转换为标准记录：{mapping_errors[sid]}（规则：{_MAPPING_FAILURE}）"}]
             if failures is None:
                 passed += 1
-                outcomes.append({"p_id": sid, "p_status": "passed", "p_failures": None})
+                outcomes.append({"id": sid, "status": "passed", "failures": None})
             else:
                 quarantined += 1
-                outcomes.append({"p_id": sid, "p_status": "quarantined", "p_failures": failures})
-        table = StagedRecord.__table__
+                outcomes.append({"id": sid, "status": "quarantined", "failures": failures})
         # Guarded by status: a row a steward touched meanwhile is left alone. version+1 keeps the
         # stewards' optimistic locking honest (the ORM's version counter).
-        s.execute(
-            update(table)
-            .where(table.c.id == bindparam("p_id"), table.c.status == "pending")
-            .values(status=bindparam("p_status"), failures=bindparam("p_failures"), updated_at=now,
-                    version=table.c.version + 1),
-            outcomes,
-        )
+        table = StagedRecord.__table__
+        bulk_update(s, table, outcomes, only_where={"status": "pending"},
+                    also_set={"updated_at": now, "version": table.c.version + 1})
     return passed, quarantined

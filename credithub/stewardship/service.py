@@ -119,11 +119,12 @@ class StewardService(ApprovalMixin):
         if flt.newer_than_hours is not None:
             conds.append(StagedRecord.created_at >= now - dt.timedelta(hours=flt.newer_than_hours))
         text = cast(StagedRecord.failures, Text)
-        # LIKE narrows on both engines' JSON text ('"key": "value"'); exact matching is done in Python.
+        # LIKE narrows on the JSON text whatever its separators ('"key": "value"' from PostgreSQL's
+        # jsonb, '"key":"value"' from orjson on SQLite); exact matching is done in Python.
         if flt.expectation:
-            conds.append(text.like(f'%"expectation": "{_like_escape(flt.expectation)}"%', escape="\\"))
+            conds.append(text.like(f'%"expectation":%"{_like_escape(flt.expectation)}"%', escape="\\"))
         if flt.field:
-            conds.append(text.like(f'%"column": "%{_like_escape(flt.field)}%', escape="\\"))
+            conds.append(text.like(f'%"column":%"%{_like_escape(flt.field)}%', escape="\\"))
         with self.db.session() as s:
             if flt.expectation or flt.field:
                 candidates = s.execute(
