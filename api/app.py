@@ -132,6 +132,16 @@ def create_app(settings: Settings | None = None, *, backend: SearchBackend | Non
     return app
 
 
+def _document_body_limit(schema: dict) -> None:  # type: ignore[type-arg]
+    """Every operation that takes a body can answer 413 (api/limits.py refuses it before reading)."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault(
+                    "413", {"description": "请求体过大 / request body larger than the limit", "content": problem})
+
+
 def _ensure_problem_schema(app: FastAPI) -> None:
     """Register the Problem schema even if no route referenced it through a model."""
     original = app.openapi
@@ -143,6 +153,7 @@ def _ensure_problem_schema(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
         complete_schemas(schema)
+        _document_body_limit(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
