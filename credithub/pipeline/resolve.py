@@ -306,7 +306,7 @@ def _resolve_reachable(
     as the full reload does, so every tie (the older entity of a merge, the first spelling of a
     name) is broken the same way.
     """
-    canonical, link_t, entity_t = CanonicalRecordRow.__table__, EntityLink.__table__, Entity.__table__
+    entity_t = Entity.__table__
     # Redirects are few (one per merge) and decide ids: load them all, as the full reload does.
     redirects = [(eid, into) for eid, into in s.execute(
         select(entity_t.c.id, entity_t.c.merged_into).where(entity_t.c.status == "merged")) if into]
