@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from connectors.sdk.base import Stream
@@ -158,10 +158,9 @@ def _pending_chunks(db: Database, batch_id: int, chunk_rows: int) -> Iterator[li
             .limit(chunk_rows + 1)
         )
         if after is not None:
-            stmt = stmt.where(
-                (StagedRecord.source_record_id > after[0])
-                | ((StagedRecord.source_record_id == after[0]) & (StagedRecord.id > after[1]))
-            )
+            # A row-value comparison, not an OR: PostgreSQL then walks ix_staged_batch_pending in order
+            # and stops at the limit, where the OR form read and sorted the rest of the batch per chunk.
+            stmt = stmt.where(tuple_(StagedRecord.source_record_id, StagedRecord.id) > tuple_(after[0], after[1]))
         with db.session() as s:
             rows: list[PendingRow] = [(i, r, d) for i, r, d in s.execute(stmt)]
         if len(rows) <= chunk_rows:

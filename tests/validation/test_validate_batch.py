@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from credithub.pipeline.validate import validate_batch
 from credithub.settings import Settings
@@ -137,3 +137,37 @@ def test_batch_with_nothing_pending_is_closed_without_a_run(sqlite_db: Database,
         assert s.scalar(select(func.count()).select_from(ValidationRun)) == 0
         assert s.get(SyncBatch, batch_id).status == "validated"
     assert validate_batch(sqlite_db, settings, batch_id, stream=spot_stream).unchanged
+
+
+def test_small_chunks_give_the_whole_batch_outcome_and_keep_duplicate_ids_together(
+    any_db: Database, settings: Settings, spot_stream
+) -> None:
+    """Chunks are cut between record ids, so "record id unique within the batch" is judged exactly
+    whatever the chunk size, on both databases (keyset pagination over (record id, id))."""
+    rows = [spot_row(i) for i in range(9)]
+    rows += [{**spot_row(4), "name": "另一个名称有限公司"}, {**spot_row(7), "name": "第三个名称有限公司"}]
+    rows.append(spot_row(8, org_code="19220382-2"))  # fails its check digit (and duplicates QS-00008)
+    batch_id = make_batch(any_db, rows)
+    outcomes = []
+    for chunk_rows in (1, 2, 3, 1000):
+        report = validate_batch(any_db, settings, batch_id, stream=spot_stream, build_docs=False,
+                                chunk_rows=chunk_rows)
+        outcomes.append((report.passed, report.quarantined, _staged_all(any_db, batch_id)))
+        with any_db.session() as s:  # back to landed, as if never validated
+            s.execute(update(StagedRecord).where(StagedRecord.batch_id == batch_id)
+                      .values(status="pending", failures=None))
+            s.execute(delete(CanonicalRecordRow))
+            s.execute(delete(ValidationRun))
+            s.execute(update(SyncBatch).where(SyncBatch.id == batch_id).values(status="landed"))
+    assert all(o == outcomes[-1] for o in outcomes), outcomes
+    passed, quarantined, staged = outcomes[-1]
+    duplicated = {"QS-00004", "QS-00007", "QS-00008"}
+    assert (passed, quarantined) == (6, 6)
+    assert all(status == "quarantined" for rid, status in staged if rid in duplicated)
+    assert all(status == "passed" for rid, status in staged if rid not in duplicated)
+
+
+def _staged_all(db: Database, batch_id: int) -> list[tuple[str, str]]:
+    with db.session() as s:
+        return sorted((r.source_record_id, r.status) for r in
+                      s.scalars(select(StagedRecord).where(StagedRecord.batch_id == batch_id)))
