@@ -101,8 +101,9 @@ class _Lander:
     def _land(self, s: Session, msgs: Iterable[SourceRow | SourceFault]) -> None:
         """Insert the chunk's new raw rows and their staged rows with set-based statements.
 
-        Plain executemany over dicts, not one ORM object per row: at city scale the ORM's
-        per-object flush was most of the sync stage's time and memory.
+        Plain rows through credithub.storage.bulk (COPY on PostgreSQL, multi-row INSERT on SQLite),
+        not one ORM object per row: at city scale the ORM's per-object flush was most of the sync
+        stage's time and memory.
         """
         dept, stream_name = self.batch.department, self.batch.stream
         prepared: dict[tuple[str, str], tuple[SourceRow | SourceFault, dict[str, Any]]] = {}
