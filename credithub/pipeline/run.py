@@ -78,10 +78,12 @@ def ingest_department(db: Database, settings: Settings, connector: Any, *, full:
                                     lock_timeout=settings.lock_wait_seconds, chunk_rows=settings.sync_chunk_rows)
     errors = [f"{r.stream}: {r.error}" for r in outcome.syncs if r.error]
     fail_point(f"run.synced.{connector.name}")
+    db.analyze("raw_records", "staged_records")  # the validation queries plan on today's sizes
     for batch_id in batches_to_validate(db, connector.name):
         with log_context(department=connector.name, batch=batch_id, stage="validate"):
             validated = validate_batch(db, settings, batch_id, chunk_rows=settings.validate_chunk_rows)
         outcome.validations.append(validated.model_dump(mode="json"))
+    db.analyze("canonical_records")
     outcome.error = "; ".join(errors) or None
     return outcome
 
@@ -143,6 +145,7 @@ def run_pipeline(
         step("resolve")
         report.resolve = resolve_pending(db, settings).model_dump(mode="json")
         fail_point("run.resolved")
+        db.analyze("entities", "entity_links", "match_keys")
         step("profiles")
         report.profiles = build_profiles(db, settings).model_dump(mode="json")
         fail_point("run.profiled")

@@ -27,6 +27,8 @@ from credithub.storage.tables import ConnectorState, RawRecord, StagedRecord, Sy
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+# Planner statistics are refreshed every this many landed chunks (PostgreSQL; see Database.analyze).
+ANALYZE_EVERY_FLUSHES = 50
 # Keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 _IN_CHUNK = 1000
 
@@ -89,6 +91,8 @@ class _Lander:
             )
         self.rows = []
         self.flushes += 1
+        if self.flushes % ANALYZE_EVERY_FLUSHES == 0:
+            self.db.analyze("raw_records", "staged_records")
         fail_point("sync.flushed", index=self.flushes)
 
     def _save_state(self, s: Session, state: dict[str, Any]) -> None:
