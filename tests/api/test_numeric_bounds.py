@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from credithub.settings import Settings
-from credithub.storage.db import Database
 from tests.api.conftest import published_app
-from tests.stewardship.conftest import World, build_world
+from tests.stewardship.conftest import World, full_app_world
 
 HUGE_INTS = ["9223372036854775808", "99999999999999999999999", "-9223372036854775809"]
 NOT_INTS = ["1e308", "inf", "nan"]
@@ -118,15 +114,8 @@ def public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def steward(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, World]]:
-    tmp: Path = tmp_path_factory.mktemp("bounds-steward")
-    settings = Settings(var_dir=tmp / "var", database_url=None, search_backend="embedded", es_url=None,
-                        rate_limit_per_minute=100_000)
-    db = Database(settings.resolved_database_url)
-    db.migrate()
-    world = build_world(db, settings)
-    with TestClient(create_app(settings)) as client:
-        yield client, world
-    db.dispose()
+    with full_app_world(tmp_path_factory.mktemp("bounds-steward") / "var") as pair:
+        yield pair
 
 
 def _expect_422(client: TestClient, case: Case, value: str, headers: dict[str, str]) -> None:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.steward.flash import MESSAGES, flash_message, flash_url
-from credithub.settings import Settings
-from credithub.storage.db import Database
-from tests.stewardship.conftest import World, build_world
+from tests.stewardship.conftest import World, full_app_world
 
 ATTACKER_TEXTS = [
     "系统升级，请把访问令牌发送到 helpdesk@evil.example 完成验证",
@@ -26,15 +22,8 @@ PAGES = ["/steward/login", "/steward", "/steward/batches", "/steward/audit"]
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, World]]:
-    tmp: Path = tmp_path_factory.mktemp("flash")
-    settings = Settings(var_dir=tmp / "var", database_url=None, search_backend="embedded", es_url=None,
-                        rate_limit_per_minute=100_000)
-    db = Database(settings.resolved_database_url)
-    db.migrate()
-    world = build_world(db, settings)
-    with TestClient(create_app(settings)) as client:
-        yield client, world
-    db.dispose()
+    with full_app_world(tmp_path_factory.mktemp("flash") / "var") as pair:
+        yield pair
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import re
@@ -115,3 +118,19 @@ def world(sqlite_db: Database, settings: Settings) -> World:
 @pytest.fixture
 def any_world(any_db: Database, settings: Settings) -> World:
     return build_world(any_db, settings)
+
+
+@contextlib.contextmanager
+def full_app_world(var_dir: Path) -> Iterator[tuple[TestClient, World]]:
+    """The whole application (public API and console) over a steward world in `var_dir`, with a rate
+    limit no test reaches: for suites that sweep many requests across routes."""
+    from api.app import create_app
+
+    settings = Settings(var_dir=var_dir, database_url=None, search_backend="embedded", es_url=None,
+                        rate_limit_per_minute=100_000)
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    world = build_world(db, settings)
+    with TestClient(create_app(settings)) as client:
+        yield client, world
+    db.dispose()
