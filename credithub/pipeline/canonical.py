@@ -23,45 +23,22 @@ _IN_CHUNK = 2000
 
 
 def promote(session: Session, staged: StagedRecord, stream: Stream) -> CanonicalRecordRow:
-    """Map `staged` through the stream and upsert its canonical row (idempotent)."""
-    try:
-        record = stream.to_canonical(staged.staged)
-    except Exception as exc:  # noqa: BLE001 - a mapping bug must quarantine the row, not stop the batch
-        raise ValidationFailedError(
-            f"cannot map record to the canonical form: {exc}",
-            department=staged.department,
-            batch=staged.batch_id,
-            record=staged.source_record_id,
-        ) from exc
-    data = record.model_dump(mode="json")
-    digest = content_hash(data)
-    row = session.scalar(
-        select(CanonicalRecordRow).where(
-            CanonicalRecordRow.department == staged.department,
-            CanonicalRecordRow.dataset == stream.name,
-            CanonicalRecordRow.source_record_id == staged.source_record_id,
-        )
+    """Map one staged row (a steward's release) and upsert its canonical row: `promote_many` for one."""
+    errors = promote_many(
+        session,
+        [Promotion(staged_id=staged.id, source_record_id=staged.source_record_id, staged=staged.staged)],
+        department=staged.department, dataset=stream.name, batch_id=staged.batch_id, stream=stream,
     )
-    if row is None:
-        row = CanonicalRecordRow(
-            staged_record_id=staged.id,
-            batch_id=staged.batch_id,
-            department=staged.department,
-            dataset=stream.name,
-            source_record_id=staged.source_record_id,
-            data=data,
-            content_hash=digest,
-            resolved=False,
-        )
-        session.add(row)
-    elif row.content_hash != digest:
-        row.data = data
-        row.content_hash = digest
-        row.staged_record_id = staged.id
-        row.batch_id = staged.batch_id
-        row.resolved = False
-    session.flush()
-    return row
+    if errors:
+        raise ValidationFailedError(errors[staged.id], department=staged.department, batch=staged.batch_id,
+                                    record=staged.source_record_id)
+    # populate_existing: the upsert ran as SQL, so an instance already in the session must be refreshed.
+    return session.scalars(
+        select(CanonicalRecordRow)
+        .where(CanonicalRecordRow.department == staged.department, CanonicalRecordRow.dataset == stream.name,
+               CanonicalRecordRow.source_record_id == staged.source_record_id)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 class Promotion(BaseModel):
