@@ -7,27 +7,24 @@ running the job again (or after a crash) adds nothing that is already there.
 from __future__ import annotations
 
 import contextlib
-import errno
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
-
-from credithub.errors import StorageError
 
 from credithub.observability.logs import log_context
+from credithub.pipeline.failpoints import fail_point
 from credithub.pipeline.profiles import build_profiles
 from credithub.pipeline.publish import publish_profiles
 from credithub.pipeline.resolve import resolve_pending
 from credithub.pipeline.sources import load_connectors
 from credithub.pipeline.sync import SyncReport, sync_department
-from credithub.pipeline.failpoints import fail_point
 from credithub.pipeline.validate import batches_to_validate, validate_batch
 from credithub.settings import Settings
 from credithub.storage.db import Database
+from credithub.storage.failures import storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -86,35 +83,6 @@ def ingest_department(db: Database, settings: Settings, connector: Any, *, full:
     db.analyze("canonical_records")
     outcome.error = "; ".join(errors) or None
     return outcome
-
-
-_RESUME_HINT = "已提交的数据均已保存，排除故障后重新运行即可 / everything committed is kept; run again once fixed"
-_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-_GONE_WORDS = ("connection refused", "server closed the connection", "terminating connection",
-               "too many connections", "does not allow connections", "connection is closed", "unable to open database",
-               "consuming input failed", "connection failed", "connection to server")
-_DISK_FULL_WORDS = ("disk is full", "database or disk is full", "no space left", "file too large", "disk i/o error")
-
-
-def storage_failure(exc: BaseException) -> StorageError | None:
-    """The StorageError `exc` amounts to (disk full, database gone), or None for any other error."""
-    if isinstance(exc, StorageError):
-        return exc
-    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
-        return StorageError(f"磁盘已满 / disk full: {exc.strerror}. {_RESUME_HINT}", path=exc.filename)
-    if isinstance(exc, DBAPIError):
-        text = str(exc.orig).lower()
-        if any(word in text for word in _DISK_FULL_WORDS):
-            return StorageError(f"磁盘已满或写入失败，数据库无法写入 / the database cannot be written (disk full or I/O "
-                                f"error): {exc.orig}. {_RESUME_HINT}")
-        if exc.connection_invalidated or any(word in text for word in _GONE_WORDS):
-            return StorageError(f"数据库不可用 / the database went away or refused the connection: {exc.orig}. "
-                                f"{_RESUME_HINT}")
-    # Raised while handling a storage failure (e.g. recording a failed batch on a full disk)?
-    underlying = exc.__cause__ or exc.__context__
-    if underlying is not None and underlying is not exc:
-        return storage_failure(underlying)
-    return None
 
 
 def run_pipeline(
